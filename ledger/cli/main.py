@@ -1,0 +1,127 @@
+"""The ``traceledger`` command.
+
+Every command takes ``--data-dir`` (default ``TRACELEDGER_DATA_DIR``, else a
+per-user data dir). Expected failures (``LedgerError``) print one line naming
+the cause and exit 1; nothing prints a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ledger.config import Settings
+from ledger.errors import LedgerError
+
+app = typer.Typer(
+    name="traceledger",
+    help="Traceability ledger: signed supply-chain events, a Merkle log anchored on chain, QR trace lookups.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+contracts_app = typer.Typer(help="Build the Solidity contracts into the committed artifacts.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+
+console = Console()
+err_console = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Optional[Path],
+    typer.Option("--data-dir", help="Data directory (default: TRACELEDGER_DATA_DIR, else a per-user dir).", show_default=False),
+]
+RpcUrlOption = Annotated[
+    Optional[str],
+    typer.Option("--rpc-url", help="JSON-RPC URL of an EVM node (default: TRACELEDGER_RPC_URL, else the embedded chain).", show_default=False),
+]
+
+
+def settings_for(data_dir: Path | None = None, **overrides: object) -> Settings:
+    """Settings from the environment, with command-line options on top."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+@app.command()
+def init(data_dir: DataDirOption = None, rpc_url: RpcUrlOption = None) -> None:
+    """Create a data dir: service key, chain, deployed contracts, index. Safe to re-run."""
+    from ledger.bootstrap import init_data_dir
+
+    settings = settings_for(data_dir, rpc_url=rpc_url)
+    report = init_data_dir(settings, console=console)
+    console.print(report.summary())
+
+
+@app.command()
+def status(data_dir: DataDirOption = None) -> None:
+    """Show the data dir's chain, contracts and index."""
+    from ledger.runtime import open_ledger
+
+    settings = settings_for(data_dir)
+    with open_ledger(settings) as ledger:
+        console.print(f"data dir   {settings.data_dir}")
+        console.print(f"chain      {ledger.chain.description} (id {ledger.chain.chain_id}, block {ledger.chain.w3.eth.block_number})")
+        for name, address in ledger.manifest.contracts.items():
+            console.print(f"contract   {name} {address}")
+        console.print(f"index      {settings.index_url}")
+
+
+@app.command()
+def demo(data_dir: DataDirOption = None) -> None:
+    """Run the whole scenario on the embedded defaults and verify every step."""
+    from ledger.demo import run_demo
+
+    ok = run_demo(data_dir=data_dir, console=console)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def serve(
+    data_dir: DataDirOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (and, as later features land, background anchoring)."""
+    import os
+
+    import uvicorn
+
+    from ledger.runtime import open_ledger
+
+    settings = settings_for(data_dir)
+    # Fail here, with a one-line reason, rather than inside the server's startup.
+    open_ledger(settings).close()
+    os.environ["TRACELEDGER_DATA_DIR"] = str(settings.data_dir)
+    # The app is named by import string: the ledger package never imports the API.
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@contracts_app.command("build")
+def contracts_build() -> None:
+    """Compile contracts/*.sol (pinned solc, native or solc-js) into ledger/chain/artifacts."""
+    from ledger.chain.compiler import build, find_compiler
+
+    compiler = find_compiler()
+    console.print(f"compiling with solc {compiler.version} ({compiler.path})")
+    for path in build(compiler=compiler):
+        console.print(f"  wrote {path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except LedgerError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

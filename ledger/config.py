@@ -1,0 +1,55 @@
+"""Settings, read from ``TRACELEDGER_*`` environment variables (and CLI options).
+
+Where a setting is unset, the data directory decides: the embedded chain and
+the SQLite index live inside it, and the keystore is ``<data dir>/keystore``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("traceledger", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every knob traceledger reads. Environment variables carry the prefix
+    ``TRACELEDGER_`` (e.g. ``TRACELEDGER_DATA_DIR``)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACELEDGER_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the keystore, embedded chain and SQLite index live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the index; default: SQLite file in the data dir.")
+    rpc_url: str | None = Field(None, description="JSON-RPC URL of an EVM node; default: the embedded chain in the data dir.")
+    chain_id: int | None = Field(None, description="Refuse to run against a node on another chain.")
+    gas_price: int | None = Field(None, description="Fixed legacy gas price in wei (0 on zero-gas Besu); default: ask the node.")
+    key_file: Path | None = Field(None, description="Keystore (v3) file of the service key; default: <data dir>/keystore/admin.json.")
+    key_password: SecretStr | None = Field(None, description="Password of the keystore file.")
+    key_password_file: Path | None = Field(None, description="File holding that password (first line).")
+    receipt_timeout: float = Field(60.0, description="Seconds to wait for a transaction receipt.")
+
+    @field_validator("data_dir", "key_file", "key_password_file", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def keystore_dir(self) -> Path:
+        return self.data_dir / "keystore"
+
+    @property
+    def service_key_file(self) -> Path:
+        return self.key_file or self.keystore_dir / "admin.json"
+
+    @property
+    def embedded_chain_path(self) -> Path:
+        return self.data_dir / "chain" / "embedded.sqlite"
+
+    @property
+    def index_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'index.sqlite'}"

@@ -1,0 +1,98 @@
+"""The SQL index: engine, sessions and migrations for SQLite and PostgreSQL.
+
+SQLite (the default, one file in the data directory) runs in WAL mode so the
+API can read while the sequencer writes. PostgreSQL is for production and for
+several API replicas. The schema is owned by Alembic: ``open_index`` upgrades
+to the newest migration, never ``create_all``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlmodel import Session
+
+from ledger.errors import IndexStoreError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _safe_url(url: str) -> str:
+    """The URL for messages, without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def create_index_engine(url: str) -> Engine:
+    """Create the engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise IndexStoreError(f"database URL {url!r} is not a valid SQLAlchemy URL (e.g. postgresql+psycopg://user@host/db)") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except (ArgumentError, ImportError) as exc:
+        raise IndexStoreError(f"cannot use database URL {_safe_url(url)}: {exc}") from None
+
+
+def check_connection(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        cause = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        raise IndexStoreError(f"cannot open the index database {_safe_url(str(engine.url))}: {cause}") from None
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two processes starting together must not both create tables.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7377001)"))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def open_index(url: str, *, upgrade: bool = True) -> Engine:
+    """Engine for ``url``, reachable and migrated, or an IndexStoreError naming why not."""
+    engine = create_index_engine(url)
+    check_connection(engine)
+    if upgrade:
+        migrate(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on error."""
+    with Session(engine) as session, session.begin():
+        yield session

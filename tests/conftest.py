@@ -1,0 +1,169 @@
+"""Shared fixtures: chains (embedded and a real anvil), PostgreSQL, accounts.
+
+Tests that need anvil or PostgreSQL skip with the reason when the service is
+missing, except under ``TRACELEDGER_REQUIRE_SERVICES=1`` (set by ``.ci/run``),
+where a missing service fails the run instead of hiding behind a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain.base import Chain
+from ledger.chain.embedded import EmbeddedChain
+from ledger.chain.rpc import RpcChain
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+POSTGRES_ADMIN_URL = os.environ.get("TRACELEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_SERVICES = os.environ.get("TRACELEDGER_REQUIRE_SERVICES") == "1"
+
+# Fast scrypt for keys made by tests only; real keystores use the standard work factor.
+TEST_SCRYPT_N = 2**10
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+def anvil_binary() -> Path | None:
+    local = REPO_ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+    if local.exists():
+        return local
+    found = shutil.which("anvil")
+    return Path(found) if found else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AnvilProcess:
+    """A real anvil node on a free port, stopped (and restartable) by tests."""
+
+    def __init__(self, binary: Path, *extra_args: str) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self.extra_args = extra_args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(self.binary), "--port", str(self.port), "--silent", *self.extra_args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"anvil did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilProcess]:
+    binary = anvil_binary()
+    if binary is None:
+        unavailable("anvil not found: run `npm ci` (package @foundry-rs/anvil)")
+    node = AnvilProcess(binary)
+    node.start()
+    yield node
+    node.stop()
+
+
+FAUCET = Account.from_key(b"\x01" * 32)
+
+
+def fund(chain: Chain, address: str) -> None:
+    """Give ``address`` ether: for gas on anvil, for value transfers everywhere."""
+    if isinstance(chain, RpcChain):
+        chain.w3.provider.make_request("anvil_setBalance", [address, hex(10**22)])
+    else:
+        chain.send_value(address, 10**22, sender=FAUCET)
+
+
+@pytest.fixture(params=["embedded", pytest.param("anvil", marks=pytest.mark.anvil)])
+def chain(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chain]:
+    """The same tests run on the embedded chain and on a real anvil node."""
+    if request.param == "embedded":
+        adapter: Chain = EmbeddedChain(tmp_path / "chain.sqlite", funded=[FAUCET.address])
+    else:
+        adapter = RpcChain(request.getfixturevalue("anvil").url)
+    yield adapter
+    adapter.close()
+
+
+@pytest.fixture
+def make_account(chain: Chain) -> Callable[[], LocalAccount]:
+    """Fresh keys, able to pay for gas on the chain under test."""
+
+    def _make() -> LocalAccount:
+        account = Account.create()
+        fund(chain, account.address)
+        return account
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    engine = sa.create_engine(POSTGRES_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        unavailable(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {str(exc.orig).strip().splitlines()[0]}")
+    finally:
+        engine.dispose()
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"tl_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The index tests run on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'index.sqlite'}"
+    return request.getfixturevalue("postgres_url")
