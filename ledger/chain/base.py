@@ -67,6 +67,9 @@ class Chain(ABC):
     """
 
     kind: str
+    # Fields every eth_call carries (the embedded chain would otherwise charge
+    # a default gas price to an empty account).
+    call_overrides: dict[str, int] = {}
 
     def __init__(self, w3: Web3, *, gas_price: int | None, receipt_timeout: float) -> None:
         self.w3 = w3
@@ -115,7 +118,7 @@ class Chain(ABC):
     def call(self, fn: ContractFunction, block: int | str = "latest") -> Any:
         """Run a view function; reverts raise the typed error."""
         try:
-            return self._guard(lambda: fn.call(block_identifier=block))
+            return self._guard(lambda: fn.call(dict(self.call_overrides), block_identifier=block))
         except ContractLogicError as exc:
             raise decode_revert(exc.data if isinstance(exc.data, str) else None) from None
 

@@ -52,12 +52,13 @@ def find_compiler() -> Compiler:
     """Return the first usable compiler of the pinned version (see module doc)."""
     import solcx
     from solcx.exceptions import SolcNotInstalled
+    from solcx.install import get_executable
 
     candidates: list[Path] = []
     if env := os.environ.get("TRACELEDGER_SOLC"):
         candidates.append(Path(env))
     try:
-        candidates.append(Path(solcx.get_executable(SOLC_VERSION)))
+        candidates.append(Path(get_executable(SOLC_VERSION)))
     except SolcNotInstalled:
         pass
     if native := shutil.which("solc"):
@@ -131,7 +132,7 @@ def standard_input(sources: dict[str, str]) -> dict:
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
             "evmVersion": EVM_VERSION,
             "outputSelection": {
-                "contracts/*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
             },
         },
     }
@@ -154,7 +155,7 @@ def compile_contracts(compiler: Compiler | None = None, root: Path = REPO_ROOT) 
 
     digest = source_hash(sources)
     artifacts = []
-    for unit, contracts in sorted(output["contracts"].items()):
+    for unit, contracts in sorted(output.get("contracts", {}).items()):
         if not unit.startswith("contracts/"):
             continue
         for name, compiled in sorted(contracts.items()):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from pathlib import Path
 
 from eth.db.atomic import AtomicDB
@@ -62,8 +63,21 @@ class _PersistentBackend(PyEVMBackend):
         return hashes
 
 
+class _SerialProvider(EthereumTesterProvider):
+    """py-evm is not thread-safe; the API's worker threads share one chain."""
+
+    def __init__(self, tester: EthereumTester) -> None:
+        super().__init__(tester)
+        self._lock = threading.RLock()
+
+    def make_request(self, method, params):  # type: ignore[no-untyped-def]
+        with self._lock:
+            return super().make_request(method, params)
+
+
 class EmbeddedChain(Chain):
     kind = "embedded"
+    call_overrides = {"gasPrice": 0}
 
     def __init__(self, path: Path, *, funded: list[str] = (), receipt_timeout: float = 30.0) -> None:
         """Open (or create, funding ``funded`` addresses at genesis) the chain at ``path``."""
@@ -87,7 +101,7 @@ class EmbeddedChain(Chain):
         self._store = SqliteKV(path)
         backend = _PersistentBackend(self._store, list(funded))
         self.tester = EthereumTester(backend=backend, auto_mine_transactions=True)
-        super().__init__(Web3(EthereumTesterProvider(self.tester)), gas_price=0, receipt_timeout=receipt_timeout)
+        super().__init__(Web3(_SerialProvider(self.tester)), gas_price=0, receipt_timeout=receipt_timeout)
 
     @property
     def description(self) -> str:

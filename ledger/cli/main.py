@@ -27,7 +27,7 @@ contracts_app = typer.Typer(help="Build the Solidity contracts into the committe
 app.add_typer(contracts_app, name="contracts")
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DataDirOption = Annotated[
     Optional[Path],

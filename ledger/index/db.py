@@ -20,6 +20,8 @@ from sqlmodel import Session
 from ledger.errors import IndexStoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_IMMEDIATE = "traceledger_sqlite_immediate"
+"""Execution option: begin this SQLite transaction with the write lock held."""
 
 
 def _safe_url(url: str) -> str:
@@ -45,11 +47,20 @@ def create_index_engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            # Let SQLAlchemy, not pysqlite, decide when transactions begin (below).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+            # A writer that must read-then-write (the log sequencer) takes the
+            # write lock up front, so it waits its turn instead of failing.
+            immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     try:

@@ -6,6 +6,8 @@ Tables are defined next to the code that owns them (``ledger/log/models.py``
 
 from sqlmodel import SQLModel
 
-import ledger.log.models  # noqa: F401  (registers the log's tables)
+import ledger.anchor.models  # noqa: F401  (each import registers that domain's tables)
+import ledger.log.models  # noqa: F401
+import ledger.records.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -1,0 +1,1 @@
+"""Anchoring: checkpoints of the Merkle log written to the CheckpointAnchor contract."""

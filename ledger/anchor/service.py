@@ -1,0 +1,200 @@
+"""The anchorer: turns the log's growth into on-chain checkpoints.
+
+A checkpoint is due when ``max_leaves`` new leaves are waiting, or when the
+oldest waiting leaf is ``max_delay`` seconds old. The chain's latest
+checkpoint is the base of each new one (the contract checks the consistency
+proof against it), so the chain, not this process, is the source of truth.
+
+Crash safety: the checkpoint row is committed as ``pending`` before its
+transaction is sent; :meth:`Anchorer.reconcile` settles pending rows against
+the chain on start. A chain outage only delays anchoring: capture never
+waits for the chain, and the next checkpoint covers everything since.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from eth_account.signers.local import LocalAccount
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from web3.contract import Contract
+
+from ledger.anchor.errors import AnchorConflictError
+from ledger.anchor.lease import AnchorLease
+from ledger.anchor.models import Checkpoint, CheckpointStatus
+from ledger.chain.base import Chain
+from ledger.errors import LedgerError
+from ledger.log.models import LogLeaf
+from ledger.log.sqlstore import SqlNodeStore
+from ledger.log.tree import MerkleLog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnchorPolicy:
+    """When to anchor. The defaults keep an accepted record under 5 s from
+    being anchored on the embedded chain (one anchoring transaction there takes
+    tens of milliseconds)."""
+
+    max_leaves: int = 10_000
+    max_delay: float = 2.0
+    poll_interval: float = 0.25
+
+
+@dataclass(frozen=True)
+class ChainCheckpoint:
+    tree_size: int
+    root_hash: bytes
+
+
+class Anchorer:
+    def __init__(self, *, engine: Engine, chain: Chain, anchor: Contract, sender: LocalAccount, policy: AnchorPolicy | None = None) -> None:
+        self.engine = engine
+        self.chain = chain
+        self.anchor = anchor
+        self.sender = sender
+        self.policy = policy or AnchorPolicy()
+
+    # -- reading the chain ----------------------------------------------
+
+    def chain_latest(self) -> ChainCheckpoint:
+        count = self.chain.call(self.anchor.functions.checkpointCount())
+        if count == 0:
+            return ChainCheckpoint(0, b"")
+        latest = self.chain.call(self.anchor.functions.latestCheckpoint())
+        return ChainCheckpoint(latest[0], bytes(latest[1]))
+
+    def _chain_checkpoint_of_size(self, size: int) -> ChainCheckpoint | None:
+        from ledger.chain.reverts import ContractRevertError
+
+        try:
+            found = self.chain.call(self.anchor.functions.checkpointOfSize(size))
+        except ContractRevertError as exc:
+            if exc.error_name == "Anchor__UnknownCheckpoint":
+                return None
+            raise
+        return ChainCheckpoint(found[0], bytes(found[1]))
+
+    # -- the work -------------------------------------------------------
+
+    def reconcile(self) -> int:
+        """Settle ``pending`` rows left by a crash; return how many were settled.
+
+        A pending checkpoint the chain holds becomes ``anchored`` (with its
+        transaction, found from the contract's event); one the chain lacks is
+        deleted, to be re-derived from the log by the next :meth:`anchor_once`.
+        """
+        settled = 0
+        with Session(self.engine) as session, session.begin():
+            pending = session.exec(select(Checkpoint).where(Checkpoint.status == CheckpointStatus.PENDING)).all()
+            for row in pending:
+                on_chain = self._chain_checkpoint_of_size(row.tree_size)
+                if on_chain is None:
+                    session.delete(row)
+                elif on_chain.root_hash != row.root_hash:
+                    raise AnchorConflictError(row.tree_size, row.root_hash, on_chain.root_hash)
+                else:
+                    self._mark_anchored(row, self._find_anchoring_event(row.tree_size))
+                settled += 1
+        return settled
+
+    def due(self, base_size: int, log_size: int) -> bool:
+        waiting = log_size - base_size
+        if waiting <= 0:
+            return False
+        if waiting >= self.policy.max_leaves:
+            return True
+        with Session(self.engine) as session:
+            oldest = session.exec(select(LogLeaf.created_at).where(LogLeaf.index == base_size)).first()
+        if oldest is None:
+            return True
+        if oldest.tzinfo is None:  # SQLite returns naive datetimes
+            oldest = oldest.replace(tzinfo=UTC)
+        return (datetime.now(UTC) - oldest).total_seconds() >= self.policy.max_delay
+
+    def anchor_once(self, *, force: bool = False) -> Checkpoint | None:
+        """Anchor the whole current log if a checkpoint is due (or ``force``)."""
+        base = self.chain_latest()
+        with Session(self.engine) as session:
+            log = MerkleLog(SqlNodeStore(session))
+            size = log.size()
+            if size <= base.tree_size or not (force or self.due(base.tree_size, size)):
+                return None
+            if base.tree_size and log.root(base.tree_size) != base.root_hash:
+                raise AnchorConflictError(base.tree_size, log.root(base.tree_size), base.root_hash)
+            root = log.root(size)
+            proof = log.consistency_proof(base.tree_size, size) if base.tree_size else []
+        with Session(self.engine) as session, session.begin():
+            session.merge(Checkpoint(
+                tree_size=size,
+                root_hash=root,
+                previous_size=base.tree_size,
+                status=CheckpointStatus.PENDING,
+                chain_id=self.chain.chain_id,
+                contract_address=self.anchor.address,
+            ))
+        receipt = self.chain.transact(self.anchor.functions.anchor(size, root, proof), sender=self.sender)
+        event = self.anchor.events.CheckpointAnchored().process_receipt(receipt)[0]
+        with Session(self.engine) as session, session.begin():
+            row = session.get(Checkpoint, size)
+            assert row is not None
+            self._mark_anchored(row, event)
+            session.flush()
+            session.expunge(row)
+        log.info("anchored checkpoint size=%d root=%s tx=%s", size, root.hex(), row.tx_hash)
+        return row
+
+    def _find_anchoring_event(self, tree_size: int):  # type: ignore[no-untyped-def]
+        for event in self.anchor.events.CheckpointAnchored().get_logs(from_block=0):
+            if event["args"]["treeSize"] == tree_size:
+                return event
+        raise LedgerError(f"checkpoint of size {tree_size} is on chain but its CheckpointAnchored event was not found")
+
+    def _mark_anchored(self, row: Checkpoint, event) -> None:  # type: ignore[no-untyped-def]
+        block = self.chain.w3.eth.get_block(event["blockNumber"])
+        row.status = CheckpointStatus.ANCHORED
+        row.sequence = event["args"]["sequence"]
+        row.tx_hash = "0x" + bytes(event["transactionHash"]).hex()
+        row.block_number = event["blockNumber"]
+        row.block_hash = "0x" + bytes(block["hash"]).hex()
+        row.anchored_at = datetime.fromtimestamp(block["timestamp"], UTC)
+
+    def run(self, stop: threading.Event, lease: AnchorLease) -> None:
+        """Anchor until ``stop`` is set, while holding ``lease``; chain errors
+        are logged and retried with backoff, so an outage only delays."""
+        backoff = self.policy.poll_interval
+        reconciled = False
+        while not stop.is_set():
+            if not lease.acquire():
+                stop.wait(1.0)
+                continue
+            try:
+                if not reconciled:
+                    self.reconcile()
+                    reconciled = True
+                self.anchor_once()
+                backoff = self.policy.poll_interval
+            except LedgerError as exc:
+                log.warning("anchoring postponed: %s", exc)
+                backoff = min(backoff * 2, 10.0)
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("anchoring postponed, index unavailable: %s", exc)
+                backoff = min(backoff * 2, 10.0)
+            stop.wait(backoff)
+        lease.release()
+
+
+def wait_until_anchored(anchorer: Anchorer, size: int, timeout: float = 30.0) -> None:
+    """Test and demo helper: block until the chain's checkpoint covers ``size``."""
+    deadline = time.monotonic() + timeout
+    while anchorer.chain_latest().tree_size < size:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"log size {size} not anchored within {timeout}s")
+        time.sleep(0.05)

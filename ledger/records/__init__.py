@@ -1,0 +1,1 @@
+"""Records: what the Merkle log commits to, one leaf per record."""
