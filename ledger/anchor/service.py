@@ -34,7 +34,7 @@ from ledger.log.models import LogLeaf
 from ledger.log.sqlstore import SqlNodeStore
 from ledger.log.tree import MerkleLog
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class Anchorer:
             self._mark_anchored(row, event)
             session.flush()
             session.expunge(row)
-        log.info("anchored checkpoint size=%d root=%s tx=%s", size, root.hex(), row.tx_hash)
+        logger.info("anchored checkpoint size=%d root=%s tx=%s", size, root.hex(), row.tx_hash)
         return row
 
     def _find_anchoring_event(self, tree_size: int):  # type: ignore[no-untyped-def]
@@ -182,10 +182,10 @@ class Anchorer:
                 self.anchor_once()
                 backoff = self.policy.poll_interval
             except LedgerError as exc:
-                log.warning("anchoring postponed: %s", exc)
+                logger.warning("anchoring postponed: %s", exc)
                 backoff = min(backoff * 2, 10.0)
             except sa.exc.SQLAlchemyError as exc:
-                log.warning("anchoring postponed, index unavailable: %s", exc)
+                logger.warning("anchoring postponed, index unavailable: %s", exc)
                 backoff = min(backoff * 2, 10.0)
             stop.wait(backoff)
         lease.release()

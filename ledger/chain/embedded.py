@@ -12,6 +12,7 @@ py-evm keeps the chain head in memory, and two writers would fork it.
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import os
 import threading
@@ -19,10 +20,12 @@ from pathlib import Path
 
 from eth.db.atomic import AtomicDB
 from eth_tester import EthereumTester
+from eth_tester.exceptions import TransactionFailed
 from eth_tester.backends.pyevm import PyEVMBackend
 from eth_tester.backends.pyevm.main import get_default_genesis_params, setup_tester_chain
 from eth_utils import to_canonical_address
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 from web3.providers.eth_tester import EthereumTesterProvider
 
 from ledger.chain.base import Chain
@@ -72,7 +75,29 @@ class _SerialProvider(EthereumTesterProvider):
 
     def make_request(self, method, params):  # type: ignore[no-untyped-def]
         with self._lock:
-            return super().make_request(method, params)
+            try:
+                return super().make_request(method, params)
+            except TransactionFailed as exc:
+                raise _as_contract_logic_error(exc) from None
+
+
+def _as_contract_logic_error(exc: TransactionFailed) -> ContractLogicError:
+    """web3's tester provider flattens revert data into a message (the repr of
+    the bytes). Recover the bytes and hand them on the way a JSON-RPC node
+    would, so reverts decode the same on every chain."""
+    current: BaseException | None = exc
+    while current is not None:
+        raw = current.args[0] if current.args else None
+        if isinstance(raw, Exception):
+            raw = raw.args[0] if raw.args else None
+        if isinstance(raw, str):
+            literal = raw.removeprefix("execution reverted: ")
+            if literal[:2] in ("b'", 'b"'):
+                raw = ast.literal_eval(literal)
+        if isinstance(raw, bytes):
+            return ContractLogicError(str(exc), data="0x" + raw.hex())
+        current = current.__context__
+    return ContractLogicError(str(exc), data=None)
 
 
 class EmbeddedChain(Chain):

@@ -10,6 +10,7 @@ any conflict is retried).
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class LogWriter:
         rows: list[dict[str, Any]] = []
         leaves: list[bytes] = []
         first = self.log.size()
+        now = datetime.now(UTC)
         for record in records:
             if record.dedup_key and record.dedup_key in existing:
                 results.append(existing[record.dedup_key])
@@ -69,7 +71,7 @@ class LogWriter:
             body = record.body if isinstance(record.body, str) else canonical_json(record.body)
             leaf = record_leaf_hash(record.kind, body)
             index = first + len(rows)
-            rows.append({"index": index, "kind": record.kind, "body": body, "dedup_key": record.dedup_key})
+            rows.append({"index": index, "kind": record.kind, "body": body, "dedup_key": record.dedup_key, "created_at": now})
             leaves.append(leaf)
             appended = Appended(index, leaf, created=True)
             if record.dedup_key:
