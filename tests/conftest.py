@@ -24,6 +24,9 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain.base import Chain
 from ledger.chain.embedded import EmbeddedChain
 from ledger.chain.rpc import RpcChain
+from ledger.chain.deploy import deploy_contracts
+from web3.contract import Contract
+from dataclasses import dataclass
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -167,3 +170,25 @@ def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'index.sqlite'}"
     return request.getfixturevalue("postgres_url")
+
+
+
+@dataclass
+class Deployment:
+    chain: Chain
+    admin: LocalAccount
+    registry: Contract
+    anchor: Contract
+
+
+@pytest.fixture
+def deployment(chain: Chain, make_account) -> Deployment:
+    """Fresh registry and anchor; the admin key is also the anchoring key."""
+    admin = make_account()
+    addresses = deploy_contracts(chain, admin)
+    return Deployment(
+        chain=chain,
+        admin=admin,
+        registry=chain.contract("ParticipantRegistry", addresses["ParticipantRegistry"]),
+        anchor=chain.contract("CheckpointAnchor", addresses["CheckpointAnchor"]),
+    )

@@ -58,6 +58,9 @@ class UnauthorizedError(ContractRevertError):
     solidity_errors = (
         "AccessControlUnauthorizedAccount",
         "Registry__Unauthorized",
+        "Registry__UnknownKey",
+        "Registry__KeyRevoked",
+        "Registry__ParticipantSuspended",
         "Anchor__Unauthorized",
     )
 

@@ -1,0 +1,155 @@
+"""Evidence bundles: one JSON file that proves one record, checkable by anyone.
+
+A bundle holds the record, its leaf hash, an inclusion proof to an anchored
+checkpoint, and where that checkpoint lives on chain. Verifying it needs only
+the bundle and a chain node: the record is re-hashed, the proof re-walked, and
+the checkpoint's root read from the anchor contract itself. Nothing the
+index or the API says is taken on trust.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ledger.anchor.models import Checkpoint, CheckpointStatus
+from ledger.chain.base import Chain
+from ledger.chain.reverts import ContractRevertError
+from ledger.errors import LedgerError, NotFoundError
+from ledger.log.sqlstore import SqlNodeStore
+from ledger.log.tree import MerkleLog
+from ledger.log.verify import verify_inclusion
+from ledger.records.encoding import record_leaf_hash
+from ledger.records.models import Record
+
+BUNDLE_FORMAT = "traceledger-evidence/v1"
+
+
+class BundleError(LedgerError):
+    """An evidence bundle is malformed, or does not prove what it claims."""
+
+    http_status = 422
+
+
+def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
+    return {
+        "treeSize": cp.tree_size,
+        "rootHash": "0x" + cp.root_hash.hex(),
+        "status": cp.status,
+        "chainId": cp.chain_id,
+        "contract": cp.contract_address,
+        "sequence": cp.sequence,
+        "transactionHash": cp.tx_hash,
+        "blockNumber": cp.block_number,
+        "blockHash": cp.block_hash,
+        "anchoredAt": cp.anchored_at.isoformat() if cp.anchored_at else None,
+    }
+
+
+def covering_checkpoint(session: Session, index: int) -> Checkpoint:
+    """The first anchored checkpoint that includes leaf ``index``."""
+    cp = session.exec(
+        select(Checkpoint)
+        .where(Checkpoint.status == CheckpointStatus.ANCHORED, Checkpoint.tree_size > index)
+        .order_by(col(Checkpoint.tree_size))
+    ).first()
+    if cp is None:
+        raise NotFoundError(f"record {index} is not anchored yet; anchoring runs every few seconds, retry shortly")
+    return cp
+
+
+def export_bundle(session: Session, index: int) -> dict[str, Any]:
+    """The evidence bundle of record ``index`` against the latest anchored checkpoint."""
+    record = session.get(Record, index)
+    if record is None:
+        raise NotFoundError(f"no record {index} in the log")
+    covering_checkpoint(session, index)  # raises if not anchored at all
+    latest = session.exec(
+        select(Checkpoint).where(Checkpoint.status == CheckpointStatus.ANCHORED).order_by(col(Checkpoint.tree_size).desc())
+    ).first()
+    assert latest is not None
+    log = MerkleLog(SqlNodeStore(session))
+    return {
+        "format": BUNDLE_FORMAT,
+        "record": {"index": record.index, "kind": record.kind, "body": record.body},
+        "leafHash": "0x" + record_leaf_hash(record.kind, record.body).hex(),
+        "inclusionProof": ["0x" + h.hex() for h in log.inclusion_proof(index, latest.tree_size)],
+        "checkpoint": checkpoint_json(latest),
+    }
+
+
+@dataclass(frozen=True)
+class BundleVerdict:
+    index: int
+    tree_size: int
+    root_hash: bytes
+    block_number: int | None
+    anchored_at_block: int
+    chain_id: int
+
+    def summary(self) -> str:
+        return (
+            f"record {self.index} is leaf {self.index} of the log of {self.tree_size} records whose root "
+            f"0x{self.root_hash.hex()[:16]}… is anchored on chain {self.chain_id} (block {self.anchored_at_block})"
+        )
+
+
+def _hex32(value: Any, field: str) -> bytes:
+    try:
+        raw = bytes.fromhex(str(value).removeprefix("0x"))
+    except ValueError:
+        raise BundleError(f"{field} is not hex") from None
+    if len(raw) != 32:
+        raise BundleError(f"{field} must be 32 bytes, got {len(raw)}")
+    return raw
+
+
+def verify_bundle(bundle: dict[str, Any], chain: Chain) -> BundleVerdict:
+    """Check ``bundle`` against ``chain``; raise BundleError (or a LogError) naming what fails."""
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise BundleError(f"not a traceledger evidence bundle (format {bundle.get('format')!r}, expected {BUNDLE_FORMAT!r})")
+    try:
+        record = bundle["record"]
+        index, kind, body = int(record["index"]), str(record["kind"]), str(record["body"])
+        cp = bundle["checkpoint"]
+        size, contract_address, chain_id = int(cp["treeSize"]), str(cp["contract"]), int(cp["chainId"])
+        proof = [_hex32(h, f"inclusionProof[{i}]") for i, h in enumerate(bundle["inclusionProof"])]
+        claimed_root = _hex32(cp["rootHash"], "checkpoint.rootHash")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"bundle is missing or mangles a field: {exc}") from None
+
+    leaf = record_leaf_hash(kind, body)
+    if "leafHash" in bundle and _hex32(bundle["leafHash"], "leafHash") != leaf:
+        raise BundleError("the record does not hash to the bundle's leafHash: the record was altered")
+    verify_inclusion(leaf, index, size, proof, claimed_root)
+
+    if chain.chain_id != chain_id:
+        raise BundleError(f"the bundle's checkpoint is on chain {chain_id}, but the node is on chain {chain.chain_id}")
+    if not chain.code_at(contract_address):
+        raise BundleError(f"no anchor contract at {contract_address} on chain {chain_id}")
+    anchor = chain.contract("CheckpointAnchor", contract_address)
+    try:
+        on_chain = chain.call(anchor.functions.checkpointOfSize(size))
+    except ContractRevertError as exc:
+        if exc.error_name == "Anchor__UnknownCheckpoint":
+            raise BundleError(f"the chain has no checkpoint of size {size}: the bundle's checkpoint was never anchored") from None
+        raise
+    chain_root = bytes(on_chain[1])
+    if chain_root != claimed_root:
+        raise BundleError(
+            f"checkpoint {size}: the chain anchored root 0x{chain_root.hex()}, the bundle claims 0x{claimed_root.hex()}"
+        )
+    return BundleVerdict(index, size, chain_root, cp.get("blockNumber"), int(on_chain[3]), chain_id)
+
+
+def read_bundle(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BundleError(f"bundle file {path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"bundle file {path} is not JSON: {exc}") from None
