@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     key_password: SecretStr | None = Field(None, description="Password of the keystore file.")
     key_password_file: Path | None = Field(None, description="File holding that password (first line).")
     receipt_timeout: float = Field(60.0, description="Seconds to wait for a transaction receipt.")
+    anchor_enabled: bool = Field(True, description="Run the background anchorer in `serve` (one replica wins the lease).")
+    anchor_max_leaves: int = Field(10_000, ge=1, description="Anchor as soon as this many records wait.")
+    anchor_max_delay: float = Field(2.0, gt=0, description="Anchor when the oldest waiting record is this many seconds old.")
 
     @field_validator("data_dir", "key_file", "key_password_file", mode="after")
     @classmethod

@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 contracts_app = typer.Typer(help="Build the Solidity contracts into the committed artifacts.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
+proof_app = typer.Typer(help="Evidence bundles: one file that proves one record.", no_args_is_help=True)
+app.add_typer(proof_app, name="proof")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -86,7 +88,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
-    """Serve the HTTP API (and, as later features land, background anchoring)."""
+    """Serve the HTTP API and anchor checkpoints in the background."""
     import os
 
     import uvicorn
@@ -95,10 +97,88 @@ def serve(
 
     settings = settings_for(data_dir)
     # Fail here, with a one-line reason, rather than inside the server's startup.
-    open_ledger(settings).close()
+    with open_ledger(settings) as ledger:
+        if settings.anchor_enabled:
+            ledger.service_account  # noqa: B018 (decrypts now: a wrong password stops here)
     os.environ["TRACELEDGER_DATA_DIR"] = str(settings.data_dir)
     # The app is named by import string: the ledger package never imports the API.
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def audit(data_dir: DataDirOption = None) -> None:
+    """Re-check every record, the whole tree and every anchored checkpoint; exit 1 on any discrepancy."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+    from sqlalchemy import func, select
+
+    from ledger.audit import audit_log
+    from ledger.records.models import Record
+    from ledger.runtime import open_ledger
+
+    settings = settings_for(data_dir)
+    with open_ledger(settings) as ledger:
+        assert ledger.engine is not None
+        with ledger.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(Record)).scalar_one()
+        columns = (TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("records", total=total)
+            report = audit_log(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"),
+                               progress=lambda done: progress.update(task, completed=done))
+    table = Table(title="audit", show_header=False)
+    table.add_row("records re-hashed", f"{report.records:,}")
+    table.add_row("checkpoints on chain", f"{report.checkpoints_on_chain:,} (anchored size {report.anchored_size:,})")
+    table.add_row("not yet anchored", f"{max(report.records - report.anchored_size, 0):,}")
+    table.add_row("throughput", f"{report.records_per_second:,.0f} records/s in {report.seconds:.2f}s")
+    table.add_row("verdict", "[green]all holds[/]" if report.ok else f"[red]{len(report.discrepancies)} discrepancies[/]")
+    console.print(table)
+    for discrepancy in report.discrepancies:
+        console.print(f"[red]✗[/] {discrepancy}", highlight=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@proof_app.command("export")
+def proof_export(
+    index: Annotated[int, typer.Argument(help="Record (leaf) index.", min=0)],
+    data_dir: DataDirOption = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output file (default: evidence-<index>.json).")] = None,
+) -> None:
+    """Write the evidence bundle of one record: record, leaf, inclusion proof, checkpoint, chain reference."""
+    import json
+
+    from sqlmodel import Session
+
+    from ledger.bundle import export_bundle
+    from ledger.runtime import open_ledger
+
+    settings = settings_for(data_dir)
+    with open_ledger(settings) as ledger, Session(ledger.engine) as session:
+        bundle = export_bundle(session, index)
+    target = out or Path(f"evidence-{index}.json")
+    target.write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")
+    console.print(f"wrote {target} (record {index}, checkpoint {bundle['checkpoint']['treeSize']})")
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="Evidence bundle (from `traceledger proof export`).")],
+    rpc_url: RpcUrlOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Check an evidence bundle using only the bundle and a chain node (or the data dir's embedded chain)."""
+    from ledger.bundle import read_bundle, verify_bundle
+    from ledger.runtime import open_chain
+
+    settings = settings_for(data_dir, rpc_url=rpc_url)
+    evidence = read_bundle(bundle)
+    if not settings.rpc_url:
+        from ledger.datadir import read_manifest
+
+        read_manifest(settings.data_dir)  # the embedded chain lives in a data dir: make sure this is one
+    with open_chain(settings) as chain:
+        verdict = verify_bundle(evidence, chain)
+    console.print(f"[green]VERIFIED[/] {verdict.summary()}", highlight=False)
 
 
 @contracts_app.command("build")
