@@ -20,9 +20,9 @@ from pathlib import Path
 
 from eth.db.atomic import AtomicDB
 from eth_tester import EthereumTester
-from eth_tester.exceptions import TransactionFailed
 from eth_tester.backends.pyevm import PyEVMBackend
 from eth_tester.backends.pyevm.main import get_default_genesis_params, setup_tester_chain
+from eth_tester.exceptions import TransactionFailed
 from eth_utils import to_canonical_address
 from web3 import Web3
 from web3.exceptions import ContractLogicError

@@ -221,7 +221,7 @@ def root_at(store: NodeReader, size: int) -> bytes:
     tile leaves [0, size): a store with fewer leaves raises MissingNodeError.
     """
     if size < 0:
-        raise TreeSizeError(f"tree size {size} is negative")
+        raise TreeSizeError(f"tree size {size} is negative; likely cause: an unset or corrupted size")
     if size == 0:
         return EMPTY_ROOT
     return merge_subtree_roots(store.get_nodes(subtree_root_ids(size)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 
 import pytest
 
@@ -14,7 +13,7 @@ from ledger.chain.deploy import role_id
 from ledger.chain.reverts import ContractRevertError, UnauthorizedError
 from ledger.log.hasher import hash_leaf
 from ledger.log.tree import MemoryNodeStore, MerkleLog
-from tests.conftest import SHARED_DIR
+from tests.support import SHARED_DIR
 
 
 def tree_of(size: int, salt: bytes = b"") -> MerkleLog:

@@ -93,10 +93,11 @@ def test_crash_after_sending_is_recorded_not_resent(anchorer, engine, deployment
 
 @pytest.mark.anvil
 def test_chain_outage_delays_anchoring_and_capture_goes_on(tmp_path: Path) -> None:
+    from eth_account import Account
+
     from ledger.chain.deploy import deploy_contracts
     from ledger.chain.rpc import RpcChain
-    from tests.conftest import AnvilProcess, anvil_binary, fund
-    from eth_account import Account
+    from tests.support import AnvilProcess, anvil_binary, fund
 
     node = AnvilProcess(anvil_binary(), "--state", str(tmp_path / "anvil-state.json"))
     node.start()

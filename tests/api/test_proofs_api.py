@@ -7,12 +7,11 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from ledger.bootstrap import init_data_dir
 from ledger.config import Settings
 from ledger.log.verify import verify_consistency, verify_inclusion
 from ledger.records.append import NewRecord, append_records
-
-from api.app import create_app
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def test_wrong_chain_id_is_refused(anvil) -> None:
 
 @pytest.mark.anvil
 def test_receipt_wait_times_out_with_a_clear_error(tmp_path) -> None:
-    from tests.conftest import AnvilProcess, anvil_binary
+    from tests.support import AnvilProcess, anvil_binary
 
     node = AnvilProcess(anvil_binary(), "--no-mining")
     node.start()
@@ -70,7 +70,7 @@ def test_receipt_wait_times_out_with_a_clear_error(tmp_path) -> None:
 @pytest.mark.anvil
 def test_zero_gas_legacy_transactions_from_an_unfunded_key() -> None:
     """Besu's zero-gas networks: gas price 0, keys hold no ether at all."""
-    from tests.conftest import AnvilProcess, anvil_binary
+    from tests.support import AnvilProcess, anvil_binary
 
     node = AnvilProcess(anvil_binary(), "--base-fee", "0", "--gas-price", "0")
     node.start()

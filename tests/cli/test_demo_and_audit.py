@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_init import assert_one_line_error, run_cli
+from tests.support import assert_one_line_error, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -15,26 +15,9 @@ from ledger.bootstrap import init_data_dir
 from ledger.config import Settings
 from ledger.datadir import MANIFEST_NAME
 from ledger.runtime import open_ledger
+from tests.support import assert_one_line_error, run_cli
 
 PASSWORD = "correct horse battery staple"
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TRACELEDGER_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "ledger.cli.main", *args],
-        capture_output=True, text=True, env=full_env, timeout=timeout, stdin=subprocess.DEVNULL,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    message = result.stderr.strip()
-    assert len(message.splitlines()) == 1, message
-    for fragment in fragments:
-        assert fragment in message, message
 
 
 def test_init_creates_a_data_dir_that_opens(tmp_path: Path) -> None:

@@ -14,8 +14,7 @@ from ledger.config import Settings
 from ledger.keystore import create_keystore
 from ledger.records.append import NewRecord, append_records
 from ledger.runtime import open_ledger
-from tests.cli.test_init import assert_one_line_error, run_cli
-from tests.conftest import TEST_SCRYPT_N
+from tests.support import TEST_SCRYPT_N, assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.anvil
 

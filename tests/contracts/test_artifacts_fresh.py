@@ -23,7 +23,7 @@ def compiler():
     try:
         return find_compiler()
     except CompilerError as exc:
-        from tests.conftest import unavailable
+        from tests.support import unavailable
 
         unavailable(str(exc))
 

@@ -5,10 +5,8 @@ Revises:
 Create Date: 2026-11-29 08:50:14.505728
 """
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-
+from alembic import op
 
 revision = '2d955981726b'
 down_revision = None
