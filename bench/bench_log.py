@@ -30,22 +30,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pymerkle  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
-from sqlalchemy import Engine, create_engine  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+import pymerkle
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine, create_engine
+from sqlmodel import SQLModel
 
-from ledger.log.hasher import hash_leaf  # noqa: E402
-from ledger.log.models import LogLeaf, LogNode  # noqa: E402
-from ledger.log.sqlstore import SqlNodeStore  # noqa: E402
-from ledger.log.tree import MemoryNodeStore, MerkleLog  # noqa: E402
+from ledger.log.hasher import hash_leaf
+from ledger.log.models import LogLeaf, LogNode
+from ledger.log.sqlstore import SqlNodeStore
+from ledger.log.tree import MemoryNodeStore, MerkleLog
 
-console = Console()
+console = Console(width=150)
 BUILD_CHUNK = 50_000
 WARM_UP_PROOFS = 1_000
 CROSS_CHECKED_PROOFS = 200
+
+Row = tuple[str, float, float | None, str]
+"""(task, our seconds, pymerkle's seconds or None if not measured, note)"""
 
 
 def records(count: int) -> list[bytes]:
@@ -78,7 +81,7 @@ def progress_bar() -> Progress:
 # (a) appends ---------------------------------------------------------------
 
 
-def bench_appends(count: int, workdir: Path) -> list[tuple[str, float, float, str]]:
+def bench_appends(count: int, workdir: Path) -> list[Row]:
     entries = records(count)
     rows = []
 
@@ -170,44 +173,70 @@ def cross_check(log: MerkleLog, tree, size: int, rng: random.Random, where: str)
 
 def bench_proofs(
     size: int, proof_count: int, budget: float, workdir: Path, rng: random.Random
-) -> tuple[list[tuple[str, float, float, str]], list[tuple[str, float, str]]]:
+) -> tuple[list[Row], list[tuple[str, float]]]:
     entries = records(size)
-    rows, builds = [], []
+    rows: list[Row] = []
+    builds: list[tuple[str, float]] = []
+    for where in ("in memory", "SQLite file"):
+        # One call per backend, so each pair of trees is freed before the next
+        # is built (pymerkle's in-memory tree of a million leaves holds ~400 MB).
+        bench_proofs_in(where, entries, proof_count, budget, workdir, rng, rows, builds)
+    return rows, builds
+
+
+def bench_proofs_in(
+    where: str,
+    entries: list[bytes],
+    proof_count: int,
+    budget: float,
+    workdir: Path,
+    rng: random.Random,
+    rows: list[Row],
+    builds: list[tuple[str, float]],
+) -> None:
+    size = len(entries)
+    engine = connection = None
+    if where == "in memory":
+        log = MerkleLog(MemoryNodeStore())
+        ours_build = build_ours(log, entries, f"ours, {where}")
+        theirs = pymerkle.InmemoryTree()
+    else:
+        engine = sqlite_engine(workdir / "ours_proofs.db")
+        connection = engine.connect()
+        log = MerkleLog(SqlNodeStore(connection))
+        ours_build = build_ours(log, entries, f"ours, {where}", commit=connection.commit)
+        theirs = pymerkle.SqliteTree(str(workdir / "pymerkle_proofs.db"))
+    theirs_build, theirs_size = build_pymerkle(theirs, entries, f"pymerkle, {where}", budget)
+    builds.append((f"ours, {where}, {size:,} leaves", ours_build))
+    builds.append((f"pymerkle, {where}, {theirs_size:,} leaves", theirs_build))
 
     def indices_for(tree_size: int) -> list[int]:
         return [rng.randrange(tree_size) for _ in range(WARM_UP_PROOFS + proof_count)]
 
-    for where in ("in memory", "SQLite file"):
-        if where == "in memory":
-            log = MerkleLog(MemoryNodeStore())
-            ours_build = build_ours(log, entries, f"ours, {where}")
-            connection = None
-            theirs = pymerkle.InmemoryTree()
-        else:
-            engine = sqlite_engine(workdir / "ours_proofs.db")
-            connection = engine.connect()
-            log = MerkleLog(SqlNodeStore(connection))
-            ours_build = build_ours(log, entries, f"ours, {where}", commit=connection.commit)
-            theirs = pymerkle.SqliteTree(str(workdir / "pymerkle_proofs.db"))
-        theirs_build, theirs_size = build_pymerkle(theirs, entries, f"pymerkle, {where}", budget)
-        builds.append((f"ours, {where}, {size:,} leaves", ours_build, ""))
-        builds.append((f"pymerkle, {where}, {theirs_size:,} leaves", theirs_build, ""))
+    def prove_theirs(index: int, tree_size: int) -> object:
+        return theirs.prove_inclusion(index + 1, tree_size)  # pymerkle counts leaves from 1
 
-        cross_check(log, theirs, theirs_size, rng, where)
-        indices = indices_for(theirs_size)
-        theirs_seconds = time_proofs(lambda index, tree_size: theirs.prove_inclusion(index + 1, tree_size), indices, theirs_size)
-        ours_seconds = time_proofs(log.inclusion_proof, indices, theirs_size)
-        rows.append((f"{proof_count:,} inclusion proofs, {where}, {theirs_size:,} leaves", ours_seconds, theirs_seconds, ""))
-        if theirs_size != size:
-            ours_full = time_proofs(log.inclusion_proof, indices_for(size), size)
-            rows.append((f"{proof_count:,} inclusion proofs, {where}, {size:,} leaves", ours_full, float("nan"), "pymerkle not built to this size"))
-
-        if connection is not None:
-            connection.close()
-            engine.dispose()
-            theirs.close()
-        del log, theirs
-    return rows, builds
+    cross_check(log, theirs, theirs_size, rng, where)
+    indices = indices_for(theirs_size)
+    theirs_seconds = time_proofs(prove_theirs, indices, theirs_size)
+    ours_seconds = time_proofs(log.inclusion_proof, indices, theirs_size)
+    rows.append(
+        (f"{proof_count:,} inclusion proofs, {where}, {theirs_size:,} leaves", ours_seconds, theirs_seconds, "")
+    )
+    if theirs_size != size:
+        ours_full = time_proofs(log.inclusion_proof, indices_for(size), size)
+        rows.append(
+            (
+                f"{proof_count:,} inclusion proofs, {where}, {size:,} leaves",
+                ours_full,
+                None,
+                "pymerkle not built this far",
+            )
+        )
+    if connection is not None:
+        connection.close()
+        engine.dispose()
+        theirs.close()
 
 
 def main() -> None:
@@ -225,11 +254,15 @@ def main() -> None:
         workdir = Path(tmp)
         console.print(f"(a) appending {args.append_leaves:,} leaves ...")
         append_rows = bench_appends(args.append_leaves, workdir)
-        console.print(f"(b) building {args.proof_leaves:,}-leaf trees, then {args.proofs:,} random inclusion proofs ...")
+        console.print(
+            f"(b) building {args.proof_leaves:,}-leaf trees, then {args.proofs:,} random inclusion proofs ..."
+        )
         proof_rows, builds = bench_proofs(args.proof_leaves, args.proofs, args.pymerkle_build_budget, workdir, rng)
 
-    console.print("\nBuild times for (b) (chunks of 50,000 leaves; pymerkle's SqliteTree stores leaves only and hashes at proof time):")
-    for label, seconds, _ in builds:
+    console.print(
+        "\nBuild times for (b) (chunks of 50,000 leaves; pymerkle's SqliteTree stores leaves only and hashes at proof time):"
+    )
+    for label, seconds in builds:
         console.print(f"  {label:<44} {seconds:8.2f} s")
 
     table = Table(title="ledger.log vs pymerkle 7 (same run, same data; speedup = pymerkle time / ours)")
@@ -249,7 +282,7 @@ def main() -> None:
         )
     for label, ours, theirs, note in proof_rows:
         per_ours = ours / args.proofs * 1e6
-        if theirs != theirs:  # NaN: pymerkle not measured at this size
+        if theirs is None:
             table.add_row(label, f"{ours:.3f} s ({per_ours:.1f} µs/proof)", "-", "-", note)
             continue
         per_theirs = theirs / args.proofs * 1e6

@@ -44,10 +44,7 @@ class RootMismatchError(ProofError):
         computed: bytes,
         *,
         subject: str = "root",
-        likely_cause: str = (
-            "the leaf, its index, the tree size or a proof hash does not "
-            "belong to this checkpoint"
-        ),
+        likely_cause: str = "the leaf, its index, the tree size or a proof hash does not belong to this checkpoint",
     ) -> None:
         self.expected = bytes(expected)
         self.computed = bytes(computed)

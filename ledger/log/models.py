@@ -8,7 +8,7 @@ Column types are portable between SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Integer, LargeBinary, SmallInteger
 from sqlmodel import Field, SQLModel
@@ -21,7 +21,7 @@ _LeafIndex = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class LogLeaf(SQLModel, table=True):

@@ -14,9 +14,9 @@ here first plans every node id it needs from (index, size) arithmetic, then
 reads them with ONE ``get_nodes`` call, then hashes.
 
 Sizes are not checked against the store's size here, which would cost a
-query: the nodes each function reads cover every leaf of the requested
-tree, so a store asked about a tree larger than its own raises
-:class:`~ledger.log.errors.MissingNodeError`, which
+query: the nodes each function reads always include one covering the last
+leaf of the requested tree, so a store asked about a tree larger than its
+own raises :class:`~ledger.log.errors.MissingNodeError`, which
 :class:`ledger.log.tree.MerkleLog` turns into a TreeSizeError.
 """
 
@@ -77,11 +77,7 @@ def subtree_root_ids(size: int) -> list[NodeId]:
     There is one per 1 bit of ``size``: for bit ``level`` the subtree ends
     where the higher bits of ``size`` say, at index ``(size >> level) - 1``.
     """
-    return [
-        (level, (size >> level) - 1)
-        for level in range(size.bit_length() - 1, -1, -1)
-        if (size >> level) & 1
-    ]
+    return [(level, (size >> level) - 1) for level in range(size.bit_length() - 1, -1, -1) if (size >> level) & 1]
 
 
 def merge_subtree_roots(roots: Sequence[bytes]) -> bytes:
@@ -125,10 +121,7 @@ def consistency_plan(size1: int, size2: int) -> ProofPlan:
             "empty tree, so there is nothing to prove; start from size >= 1"
         )
     if size2 < size1:
-        raise TreeSizeError(
-            f"size2 {size2} is smaller than size1 {size1}; likely cause: the "
-            "two sizes were swapped"
-        )
+        raise TreeSizeError(f"size2 {size2} is smaller than size1 {size1}; likely cause: the two sizes were swapped")
     if size1 == size2:
         return ProofPlan([])
     # The last perfect subtree of the size1 tree; its path in the size2 tree
@@ -153,9 +146,9 @@ def _path_plan(level: int, index: int, size: int) -> ProofPlan:
     Precondition: the node is perfect in that tree (``(index + 1) << level
     <= size``).
     """
-    # Below `inner` levels up, the path and the node holding the last leaf
-    # are in different subtrees, so every level has a sibling; the topmost of
-    # those siblings is the one holding the last leaf. Above, the path runs
+    # For its first `inner` levels the path and the last leaf are in
+    # different subtrees, so every level has a sibling, and the topmost one
+    # holds the last leaf (it may be cut by `size`). Above, the path runs
     # along the right border: a sibling exists, on the left, only where the
     # index has a 1 bit (elsewhere the node is promoted unchanged).
     last = (size - 1) >> level
@@ -168,11 +161,7 @@ def _path_plan(level: int, index: int, size: int) -> ProofPlan:
             # That sibling is cut by `size`: tile [its first leaf, size) with
             # perfect subtrees, one per 1 bit of `size` below its level.
             ephemeral_start = len(ids)
-            ids += [
-                (bit, (size >> bit) - 1)
-                for bit in range(fork_level - 1, -1, -1)
-                if (size >> bit) & 1
-            ]
+            ids += [(bit, (size >> bit) - 1) for bit in range(fork_level - 1, -1, -1) if (size >> bit) & 1]
             ephemeral_end = len(ids)
         else:
             ids.append((fork_level, (size >> fork_level) - 1))

@@ -7,28 +7,30 @@ The caller owns the transaction: the store never commits or rolls back, so
 the appender can write a leaf in the same transaction as its record and
 both commit together, or neither.
 
-The hot paths send plain SQL through ``Connection.exec_driver_sql``:
+The hot paths send plain SQL, generated from the SQLModel tables and the
+dialect (identifier quoting, parameter style) and cached per shape:
 building and compiling a Core construct for every proof would cost more
-than the query itself. The SQL is generated from the SQLModel tables and
-the dialect (identifier quoting, parameter style), and cached per shape.
-Two choices come from measurements:
+than the query itself. Choices that come from measurements:
 
+- Node reads go through the connection's DBAPI cursor (same connection,
+  same transaction), skipping SQLAlchemy's result set-up; see _fetch_all.
 - Nodes are looked up with ``(level = ? AND index = ?) OR ...`` rather than
   the row-value ``(level, index) IN (...)``, which SQLite 3.40 answers with
   a full table scan (10 ms per proof at 100k leaves) instead of primary-key
   searches.
-- On psycopg (PostgreSQL), bulk appends use COPY, about 5x faster than
-  executemany; on other drivers executemany.
+- Appends use one executemany per table, except on psycopg (PostgreSQL)
+  where COPY is about 5x faster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import Connection, Dialect, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.log.errors import AppendConflictError, MissingNodeError
@@ -80,14 +82,14 @@ class SqlNodeStore:
         found: dict[NodeId, bytes] = {}
         for start in range(0, len(ids), _MAX_IDS_PER_QUERY):
             chunk = ids[start : start + _MAX_IDS_PER_QUERY]
-            leaf_indices = [index for level, index in chunk if level == 0]
-            node_params = [value for node_id in chunk if node_id[0] != 0 for value in node_id]
-            sql = sql_for(len(leaf_indices), len(node_params) // 2)
-            for level, index, node_hash in connection.exec_driver_sql(sql, (*leaf_indices, *node_params)):
-                # bytes() is a no-op for bytes; some drivers return memoryview.
-                found[(level, index)] = bytes(node_hash)
+            leaf_indices = [index for level, index in chunk if not level]
+            node_params = [value for node_id in chunk if node_id[0] for value in node_id]
+            rows = _fetch_all(
+                connection, sql_for(len(leaf_indices), len(node_params) // 2), (*leaf_indices, *node_params)
+            )
+            found.update(zip(map(_node_id_of_row, rows), map(_hash_of_row, rows)))
         try:
-            return [found[node_id] for node_id in ids]
+            hashes = [found[node_id] for node_id in ids]
         except KeyError:
             missing = [node_id for node_id in ids if node_id not in found]
             raise MissingNodeError(
@@ -95,16 +97,17 @@ class SqlNodeStore:
                 f"(level, index) = {missing[0]}; likely cause: a size beyond the "
                 "log, or rows written or deleted without MerkleLog"
             ) from None
+        if hashes and not isinstance(hashes[0], bytes):  # e.g. psycopg2's memoryview
+            hashes = [bytes(node_hash) for node_hash in hashes]
+        return hashes
 
     def put_nodes(self, first_leaf: int, levels: Sequence[Sequence[bytes]]) -> None:
         if not levels or not levels[0]:
             return
         connection = self._connection()
         dialect = connection.dialect
-        appended_at = _bind_value(dialect, datetime.now(timezone.utc))
-        leaf_rows = [
-            (index, leaf_hash, appended_at) for index, leaf_hash in enumerate(levels[0], first_leaf)
-        ]
+        appended_at = _bind_value(dialect, datetime.now(UTC))
+        leaf_rows = [(index, leaf_hash, appended_at) for index, leaf_hash in enumerate(levels[0], first_leaf)]
         node_rows = [
             (level, index, node_hash)
             for level in range(1, len(levels))
@@ -124,6 +127,27 @@ class SqlNodeStore:
                 "stored; likely cause: another writer appended since the size "
                 "was read (roll back, then retry under the sequencer lock)"
             ) from error
+
+
+_node_id_of_row = itemgetter(0, 1)
+_hash_of_row = itemgetter(2)
+
+
+def _fetch_all(connection: Connection, sql: str, params: tuple) -> list[tuple]:
+    """Run a SELECT on the connection's DBAPI cursor, inside its transaction.
+
+    Measured on SQLite: setting up a CursorResult (as exec_driver_sql does)
+    costs about 18 µs per call, a fifth of a whole proof, for rows we only
+    turn into a dict. Driver errors are still raised as SQLAlchemy's.
+    """
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(sql, params, error, connection.dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
 
 
 def _names(dialect: Dialect) -> dict[str, str]:
@@ -149,13 +173,11 @@ def _placeholders(dialect: Dialect, count: int, first: int = 0) -> list[str]:
         return [f":{position}" for position in range(first + 1, first + count + 1)]
     if style == "numeric_dollar":
         return [f"${position}" for position in range(first + 1, first + count + 1)]
-    raise NotImplementedError(
-        f"SqlNodeStore needs a positional parameter style; driver {dialect.driver} uses {style}"
-    )
+    raise NotImplementedError(f"SqlNodeStore needs a positional parameter style; driver {dialect.driver} uses {style}")
 
 
 @lru_cache(maxsize=16)
-def _select_sql_factory(dialect: Dialect):
+def _select_sql_factory(dialect: Dialect) -> Callable[[int, int], str]:
     """Per dialect: a cached function from (leaf count, inner node count) to SQL."""
     names = _names(dialect)
 
@@ -175,8 +197,7 @@ def _select_sql_factory(dialect: Dialect):
                 for position in range(node_count)
             )
             parts.append(
-                f"SELECT {names['level']}, {names['index']}, {names['hash']} "
-                f"FROM {names['node_table']} WHERE {matches}"
+                f"SELECT {names['level']}, {names['index']}, {names['hash']} FROM {names['node_table']} WHERE {matches}"
             )
         if not parts:
             # Nothing asked: a query that returns no row keeps callers uniform.
@@ -190,12 +211,14 @@ def _select_sql_factory(dialect: Dialect):
 def _insert_sql(dialect: Dialect) -> tuple[str, str]:
     names = _names(dialect)
     marks = ", ".join(_placeholders(dialect, 3))
-    return (
+    insert_leaves = (
         f"INSERT INTO {names['leaf_table']} ({names['index']}, {names['leaf_hash']}, "
-        f"{names['created_at']}) VALUES ({marks})",
-        f"INSERT INTO {names['node_table']} ({names['level']}, {names['index']}, "
-        f"{names['hash']}) VALUES ({marks})",
+        f"{names['created_at']}) VALUES ({marks})"
     )
+    insert_nodes = (
+        f"INSERT INTO {names['node_table']} ({names['level']}, {names['index']}, {names['hash']}) VALUES ({marks})"
+    )
+    return insert_leaves, insert_nodes
 
 
 def _bind_value(dialect: Dialect, moment: datetime):
@@ -214,15 +237,13 @@ def _copy_rows(connection: Connection, leaf_rows: list[tuple], node_rows: list[t
     driver_connection = connection.connection.driver_connection
     with driver_connection.cursor() as cursor:
         with cursor.copy(
-            f"COPY {names['leaf_table']} ({names['index']}, {names['leaf_hash']}, "
-            f"{names['created_at']}) FROM STDIN"
+            f"COPY {names['leaf_table']} ({names['index']}, {names['leaf_hash']}, {names['created_at']}) FROM STDIN"
         ) as copy:
             for row in leaf_rows:
                 copy.write_row(row)
         if node_rows:
             with cursor.copy(
-                f"COPY {names['node_table']} ({names['level']}, {names['index']}, "
-                f"{names['hash']}) FROM STDIN"
+                f"COPY {names['node_table']} ({names['level']}, {names['index']}, {names['hash']}) FROM STDIN"
             ) as copy:
                 for row in node_rows:
                     copy.write_row(row)

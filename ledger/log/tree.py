@@ -58,6 +58,7 @@ class MerkleLog:
         self.store = store
 
     def size(self) -> int:
+        """Number of leaves in the log."""
         return self.store.size()
 
     def append(self, leaf_hash: bytes) -> int:
@@ -148,9 +149,7 @@ class MerkleLog:
             )
 
 
-def _completed_nodes(
-    old_size: int, new_leaves: list[bytes], border: dict[int, bytes]
-) -> list[list[bytes]]:
+def _completed_nodes(old_size: int, new_leaves: list[bytes], border: dict[int, bytes]) -> list[list[bytes]]:
     """Nodes that become complete when ``new_leaves`` follow ``old_size`` leaves.
 
     ``border[level]`` is the perfect subtree root of the old tree at that

@@ -32,9 +32,7 @@ __all__ = [
 ]
 
 
-def root_from_inclusion_proof(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """Return the root that ``proof`` leads to from ``leaf_hash``.
 
     Preconditions, checked (InvalidProofError otherwise): ``0 <= index <
@@ -51,9 +49,7 @@ def root_from_inclusion_proof(
     _require_hash("leaf hash", leaf_hash)
     inner = (index ^ (size - 1)).bit_length()
     border = (index >> inner).bit_count()
-    _require_proof_length(
-        proof, inner + border, f"leaf {index} in a tree of size {size}"
-    )
+    _require_proof_length(proof, inner + border, f"leaf {index} in a tree of size {size}")
 
     node = leaf_hash
     for level in range(inner):
@@ -67,9 +63,7 @@ def root_from_inclusion_proof(
     return node
 
 
-def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
+def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
     """Check that the leaf at ``index`` of the tree of ``size`` leaves with
     root ``root`` has hash ``leaf_hash``.
 
@@ -83,9 +77,7 @@ def verify_inclusion(
         raise RootMismatchError(root, computed)
 
 
-def verify_consistency(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
-) -> None:
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Check that the tree of ``size2`` leaves with root ``root2`` extends
     the tree of ``size1`` leaves with root ``root1`` (append-only growth).
 
@@ -124,10 +116,7 @@ def verify_consistency(
                 root1,
                 root2,
                 subject="root at equal size",
-                likely_cause=(
-                    "two different trees claim the same size: the log was "
-                    "forked or rewritten"
-                ),
+                likely_cause="two different trees claim the same size: the log was forked or rewritten",
             )
         return
     _require_hash("first root", root1)
@@ -142,19 +131,11 @@ def verify_consistency(
     border = ((size1 - 1) >> inner_from_leaf).bit_count()
     inner = inner_from_leaf - shift
 
-    if node_index == 0:
-        # size1 is a power of two: that subtree is the whole size1 tree, whose
-        # root the verifier already holds, so the proof omits it.
-        seed, path_start = root1, 0
-    else:
-        seed, path_start = None, 1
-    _require_proof_length(
-        proof,
-        path_start + inner + border,
-        f"consistency from size {size1} to size {size2}",
-    )
-    if seed is None:
-        seed = proof[0]
+    # When size1 is a power of two, that subtree is the whole size1 tree,
+    # whose root the verifier already holds, so the proof omits it.
+    path_start = 0 if node_index == 0 else 1
+    _require_proof_length(proof, path_start + inner + border, f"consistency from size {size1} to size {size2}")
+    seed = root1 if node_index == 0 else proof[0]
 
     # The size1 root only takes the siblings on the left of the path: the
     # ones on the right cover leaves appended after size1.
@@ -176,8 +157,7 @@ def verify_consistency(
             old_root,
             subject="first root",
             likely_cause=(
-                f"the proof or root1 is not that of the size {size1} tree, "
-                "or the log rewrote leaves before that size"
+                f"the proof or root1 is not that of the size {size1} tree, or the log rewrote leaves before that size"
             ),
         )
     if new_root != root2:

@@ -19,9 +19,7 @@ from ledger.log.tree import MemoryNodeStore, MerkleLog
 from ledger.log.verify import root_from_inclusion_proof, verify_consistency, verify_inclusion
 
 MAX_LEAVES = 300
-PROPERTY_SETTINGS = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class ReferenceTree:

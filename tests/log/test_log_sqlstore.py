@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
-from ledger.log.errors import AppendConflictError, MissingNodeError
+from ledger.log.errors import AppendConflictError, MissingNodeError, TreeSizeError
 from ledger.log.hasher import hash_leaf
 from ledger.log.models import LogLeaf, LogNode
 from ledger.log.sqlstore import SqlNodeStore
@@ -68,8 +68,9 @@ def test_sql_rows_hold_leaves_once_and_only_perfect_inner_nodes(sql_engine: Engi
         MerkleLog(SqlNodeStore(connection)).append_many(leaves)
     with sql_engine.connect() as connection:
         leaf_rows = connection.execute(
-            select(LogLeaf.__table__.c.index, LogLeaf.__table__.c.leaf_hash, LogLeaf.__table__.c.created_at)
-            .order_by(LogLeaf.__table__.c.index)
+            select(LogLeaf.__table__.c.index, LogLeaf.__table__.c.leaf_hash, LogLeaf.__table__.c.created_at).order_by(
+                LogLeaf.__table__.c.index
+            )
         ).all()
         assert [row.index for row in leaf_rows] == list(range(LEAF_COUNT))
         assert [row.leaf_hash for row in leaf_rows] == leaves
@@ -137,3 +138,26 @@ def test_large_node_batches_are_read_in_chunks(sql_engine: Engine) -> None:
         random.Random(1).shuffle(ids)
         assert len(ids) > 1000
         assert store.get_nodes(ids) == memory.get_nodes(ids)
+
+
+def test_sizes_beyond_the_log_and_lost_nodes_are_told_apart(sql_engine: Engine) -> None:
+    with sql_engine.connect() as connection:
+        log = MerkleLog(SqlNodeStore(connection))
+        log.append_many(_leaf_hashes(8))
+        for ask in (
+            lambda: log.root(9),
+            lambda: log.inclusion_proof(3, 9),
+            lambda: log.inclusion_proof(8, 9),  # every node but the leaf exists
+            lambda: log.consistency_proof(5, 9),
+            lambda: log.consistency_proof(9, 9),
+        ):
+            with pytest.raises(TreeSizeError):
+                ask()
+
+        # Within the log's size, a missing node is damage, not a bad request.
+        connection.execute(delete(LogNode.__table__).where(LogNode.__table__.c.level == 2))
+        with pytest.raises(MissingNodeError):
+            log.inclusion_proof(0, 8)
+        with pytest.raises(MissingNodeError):
+            log.root(7)  # tiled by (2, 0), (1, 2) and leaf 6
+        connection.rollback()

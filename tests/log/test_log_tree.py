@@ -76,7 +76,7 @@ def test_empty_log() -> None:
     log = MerkleLog(MemoryNodeStore())
     assert log.size() == 0
     assert log.root() == EMPTY_ROOT == log.root(0)
-    assert log.append_many([]) == range(0, 0)
+    assert log.append_many([]) == range(0)
     assert log.size() == 0
     with pytest.raises(TreeSizeError):
         log.inclusion_proof(0, 0)
@@ -101,7 +101,9 @@ def test_proofs_against_an_earlier_checkpoint_still_verify_after_growth() -> Non
 
     assert log.root(checkpoint_size) == checkpoint_root
     for index in (0, 1, 511, 512, 600, 612):
-        verify_inclusion(leaves[index], index, checkpoint_size, log.inclusion_proof(index, checkpoint_size), checkpoint_root)
+        verify_inclusion(
+            leaves[index], index, checkpoint_size, log.inclusion_proof(index, checkpoint_size), checkpoint_root
+        )
     verify_consistency(checkpoint_size, 1000, log.consistency_proof(checkpoint_size, 1000), checkpoint_root, log.root())
 
 
@@ -125,6 +127,19 @@ def test_requests_outside_the_tree_raise_tree_size_error(call: str, args: tuple[
         getattr(log, call)(*args)
     assert isinstance(raised.value, LogError)
     assert "likely cause" in str(raised.value) or "nothing to prove" in str(raised.value)
+
+
+def test_a_proof_is_never_made_for_a_leaf_the_log_does_not_have() -> None:
+    # In a tree of 8 leaves, every node leaf 8's proof at size 9 needs exists
+    # (only the subtree of leaves 0..7); the leaf itself does not.
+    log = MerkleLog(MemoryNodeStore())
+    log.append_many(_leaf_hashes(8))
+    with pytest.raises(TreeSizeError):
+        log.inclusion_proof(8, 9)
+    with pytest.raises(TreeSizeError):
+        log.consistency_proof(8, 9)
+    with pytest.raises(TreeSizeError):
+        log.consistency_proof(9, 9)
 
 
 @pytest.mark.parametrize("bad_leaf", [b"", b"\x00" * 31, b"\x00" * 33, "ab" * 32])
