@@ -39,21 +39,15 @@ class InvalidDocumentError(EPCISError):
 
 
 class DocumentTooLargeError(InvalidDocumentError):
-    """The document holds more events than one capture accepts.
+    """The document (its bytes, or its number of events) exceeds what one capture accepts.
 
     A 413 rather than a 400: the content is not wrong, there is too much of
-    it, and the remedy is to split it into several captures.
+    it, and the remedy is to split it into several captures. Same
+    ``(field, reason)`` as its parent, e.g. ``("epcisBody.eventList",
+    "10001 events, the limit is 10000 per document; ...")``.
     """
 
     http_status = 413
-
-    def __init__(self, event_count: int, limit: int) -> None:
-        self.event_count = event_count
-        self.limit = limit
-        super().__init__(
-            "epcisBody.eventList",
-            f"{event_count} events, the limit is {limit} per document; split the events into several captures",
-        )
 
 
 class InvalidEventError(EPCISError):
@@ -98,6 +92,23 @@ class VocabularyError(EPCISError):
         self.value = value
         self.reason = reason
         super().__init__(f"{vocabulary}: {reason}")
+
+
+def json_type_name(value: object) -> str:
+    """The JSON name of a decoded value's type, for messages ("array", "null"...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
 
 
 def _clip(text: str, limit: int = 120) -> str:

@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ledger.epcis.errors import VocabularyError
+from ledger.epcis.errors import VocabularyError, json_type_name
 
 CBV_URN_NAMESPACE = "urn:epcglobal:cbv:"
 CBV_WEB_NAMESPACE = "https://ref.gs1.org/cbv/"
@@ -94,15 +94,49 @@ BIZ_STEP = Vocabulary(
     urn_prefix=CBV_URN_NAMESPACE + "bizstep:",
     web_prefix=CBV_WEB_NAMESPACE + "BizStep-",
     terms=frozenset(
-        """
-        accepting arriving assembling collecting commissioning consigning
-        creating_class_instance cycle_counting decommissioning departing
-        destroying disassembling dispensing encoding entering_exiting holding
-        inspecting installing killing loading other packing picking receiving
-        removing repackaging repairing replacing reserving retail_selling
-        sampling sensor_reporting shipping staging_outbound stock_taking
-        stocking storing transporting unloading unpacking void_shipping
-        """.split()
+        [
+            "accepting",
+            "arriving",
+            "assembling",
+            "collecting",
+            "commissioning",
+            "consigning",
+            "creating_class_instance",
+            "cycle_counting",
+            "decommissioning",
+            "departing",
+            "destroying",
+            "disassembling",
+            "dispensing",
+            "encoding",
+            "entering_exiting",
+            "holding",
+            "inspecting",
+            "installing",
+            "killing",
+            "loading",
+            "other",
+            "packing",
+            "picking",
+            "receiving",
+            "removing",
+            "repackaging",
+            "repairing",
+            "replacing",
+            "reserving",
+            "retail_selling",
+            "sampling",
+            "sensor_reporting",
+            "shipping",
+            "staging_outbound",
+            "stock_taking",
+            "stocking",
+            "storing",
+            "transporting",
+            "unloading",
+            "unpacking",
+            "void_shipping",
+        ]
     ),
 )
 
@@ -111,15 +145,41 @@ DISPOSITION = Vocabulary(
     urn_prefix=CBV_URN_NAMESPACE + "disp:",
     web_prefix=CBV_WEB_NAMESPACE + "Disp-",
     terms=frozenset(
-        """
-        active available completeness_inferred completeness_verified
-        conformant container_closed container_open damaged destroyed dispensed
-        disposed encoded expired in_progress in_transit inactive
-        mismatch_instance mismatch_class mismatch_quantity needs_replacement
-        no_pedigree_match non_conformant non_sellable_other partially_dispensed
-        recalled reserved retail_sold returned sellable_accessible
-        sellable_not_accessible stolen unavailable unknown
-        """.split()
+        [
+            "active",
+            "available",
+            "completeness_inferred",
+            "completeness_verified",
+            "conformant",
+            "container_closed",
+            "container_open",
+            "damaged",
+            "destroyed",
+            "dispensed",
+            "disposed",
+            "encoded",
+            "expired",
+            "in_progress",
+            "in_transit",
+            "inactive",
+            "mismatch_instance",
+            "mismatch_class",
+            "mismatch_quantity",
+            "needs_replacement",
+            "no_pedigree_match",
+            "non_conformant",
+            "non_sellable_other",
+            "partially_dispensed",
+            "recalled",
+            "reserved",
+            "retail_sold",
+            "returned",
+            "sellable_accessible",
+            "sellable_not_accessible",
+            "stolen",
+            "unavailable",
+            "unknown",
+        ]
     ),
 )
 
@@ -127,7 +187,23 @@ BIZ_TRANSACTION_TYPE = Vocabulary(
     field="bizTransaction type",
     urn_prefix=CBV_URN_NAMESPACE + "btt:",
     web_prefix=CBV_WEB_NAMESPACE + "BTT-",
-    terms=frozenset("bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt".split()),
+    terms=frozenset(
+        [
+            "bol",
+            "cert",
+            "desadv",
+            "inv",
+            "pedigree",
+            "po",
+            "poc",
+            "prodorder",
+            "recadv",
+            "rma",
+            "testprd",
+            "testres",
+            "upevt",
+        ]
+    ),
     project_terms=frozenset({BTT_CUSTOMS_DECLARATION}),
 )
 
@@ -173,7 +249,7 @@ def classify(vocabulary: Vocabulary, value: object) -> tuple[TermKind, str]:
     Raises :class:`VocabularyError` for anything else.
     """
     if not isinstance(value, str):
-        raise VocabularyError(vocabulary.field, repr(value), f"must be a string, got {_json_type(value)}")
+        raise VocabularyError(vocabulary.field, repr(value), f"must be a string, got {json_type_name(value)}")
     if value in vocabulary.terms:
         return TermKind.CBV, value
     for prefix in (vocabulary.urn_prefix, vocabulary.web_prefix):
@@ -243,17 +319,3 @@ def _unknown_word_reason(vocabulary: Vocabulary, value: str) -> str:
 def _suggestion(vocabulary: Vocabulary, word: str) -> str:
     close = difflib.get_close_matches(word.lower(), sorted(vocabulary.terms), n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
