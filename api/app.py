@@ -1,35 +1,59 @@
 """The FastAPI application: ``create_app`` opens the data dir, mounts the
-routers and runs the background anchorer (when this replica holds the lease)."""
+routers and runs the background workers: the registry indexer (every
+replica keeps its mirror current) and the anchorer (the replica holding the
+lease anchors)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import health, proofs
+from api import capture, events, health, proofs
 from api.errors import install_error_handlers
 from ledger.anchor.lease import AnchorLease
 from ledger.anchor.service import Anchorer, AnchorPolicy
 from ledger.config import Settings
+from ledger.participants.service import registry_indexer
 from ledger.runtime import Ledger, open_ledger
 
 
-def _start_anchorer(ledger: Ledger) -> tuple[threading.Thread, threading.Event]:
+class Workers:
+    """Background threads that stop together when the app shuts down."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self, name: str, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=(self.stop, *args), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def _start_workers(ledger: Ledger) -> Workers:
     settings = ledger.settings
-    anchorer = Anchorer(
-        engine=ledger.engine,
-        chain=ledger.chain,
-        anchor=ledger.contract("CheckpointAnchor"),
-        sender=ledger.service_account,
-        policy=AnchorPolicy(max_leaves=settings.anchor_max_leaves, max_delay=settings.anchor_max_delay),
-    )
-    stop = threading.Event()
-    thread = threading.Thread(target=anchorer.run, args=(stop, AnchorLease(ledger.engine)), name="anchorer", daemon=True)
-    thread.start()
-    return thread, stop
+    workers = Workers()
+    indexer = registry_indexer(ledger)
+    indexer.sync()  # the mirror is current before the first capture is authorised
+    workers.start("registry-indexer", indexer.run)
+    if settings.anchor_enabled:
+        anchorer = Anchorer(
+            engine=ledger.engine,
+            chain=ledger.chain,
+            anchor=ledger.contract("CheckpointAnchor"),
+            sender=ledger.service_account,
+            policy=AnchorPolicy(max_leaves=settings.anchor_max_leaves, max_delay=settings.anchor_max_delay),
+        )
+        workers.start("anchorer", anchorer.run, AnchorLease(ledger.engine))
+    return workers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,14 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ledger = open_ledger(settings)
         app.state.ledger = ledger
-        anchoring = _start_anchorer(ledger) if settings.anchor_enabled else None
+        workers = _start_workers(ledger)
         try:
             yield
         finally:
-            if anchoring is not None:
-                thread, stop = anchoring
-                stop.set()
-                thread.join(timeout=30)
+            workers.shutdown()
             ledger.close()
 
     app = FastAPI(
@@ -58,4 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(proofs.router)
+    app.include_router(capture.router)
+    app.include_router(events.router)
     return app

@@ -26,6 +26,10 @@ traceledger defines one term of its own, in its own namespace
     ``bizTransaction`` value is the declaration's identifier (URI) at the
     customs authority. Used by the cross-border trade events.
 
+``https://traceledger.dev/voc/bizstep/customs_clearing``
+    bizStep: customs cleared the goods of a declaration (CBV 2.0 has no
+    such step); only a CUSTOMS participant may record it.
+
 The project namespace is treated like a CBV namespace: a term in it that is
 not listed here is rejected, so a misspelt project term fails at capture
 instead of silently becoming a third-party extension.
@@ -57,6 +61,7 @@ _RESERVED_NAMESPACES = (
 )
 
 BTT_CUSTOMS_DECLARATION = PROJECT_NAMESPACE + "btt/customs_declaration"
+BIZ_STEP_CUSTOMS_CLEARING = PROJECT_NAMESPACE + "bizstep/customs_clearing"
 
 
 class TermKind(StrEnum):
@@ -138,7 +143,9 @@ BIZ_STEP = Vocabulary(
             "void_shipping",
         ]
     ),
+    project_terms=frozenset({BIZ_STEP_CUSTOMS_CLEARING}),
 )
+
 
 DISPOSITION = Vocabulary(
     field="disposition",

@@ -1,0 +1,1 @@
+"""Signed EPCIS 2.0 capture: authorship, role policy, storage, query."""
