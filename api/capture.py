@@ -7,7 +7,7 @@ and a nonce, sent in the headers ``TL-Signer``, ``TL-Nonce`` and
 
 from __future__ import annotations
 
-import json
+import orjson
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
@@ -72,11 +72,10 @@ async def post_capture(
     if len(raw) > MAX_BODY_BYTES:
         raise DocumentTooLargeError("body", f"over the {MAX_BODY_BYTES:,}-byte limit")
     try:
-        document = json.loads(raw)
-    except UnicodeDecodeError:
-        raise InvalidDocumentError("body", "not UTF-8 text") from None
-    except (ValueError, RecursionError) as exc:
-        raise InvalidDocumentError("body", f"not JSON ({exc})") from None
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        reason = "not UTF-8 text" if "utf-8" in str(exc).lower() else f"not JSON ({exc})"
+        raise InvalidDocumentError("body", reason) from None
     if not isinstance(document, dict):
         raise InvalidDocumentError("body", "an EPCISDocument JSON object is expected")
     if not tl_signer or not tl_signature:
@@ -93,7 +92,8 @@ async def post_capture(
             status_code=refused.http_status,
             headers={"Location": f"/capture/{refused.capture_id}"},
         )
-    return JSONResponse(result.as_json(), status_code=202, headers={"Location": f"/capture/{result.capture_id}"})
+    return Response(orjson.dumps(result.as_json()), status_code=202, media_type="application/json",
+                    headers={"Location": f"/capture/{result.capture_id}"})
 
 
 @router.get("/capture/{capture_id}", summary="State of a capture and, per event, its hash ID and log index")

@@ -70,6 +70,7 @@ def init_data_dir(settings: Settings, *, console: Console | None = None, passwor
 
     staging = data_dir.parent / f".{data_dir.name}.init-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     staged = settings.model_copy(update={"data_dir": staging})
     steps: list[str] = []
     try:

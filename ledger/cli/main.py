@@ -16,6 +16,8 @@ from rich.console import Console
 
 from ledger.config import Settings
 from ledger.errors import LedgerError
+from ledger.participants.cli import participant_app
+from ledger.whitelist.cli import app as whitelist_app
 
 app = typer.Typer(
     name="traceledger",
@@ -27,6 +29,8 @@ contracts_app = typer.Typer(help="Build the Solidity contracts into the committe
 app.add_typer(contracts_app, name="contracts")
 proof_app = typer.Typer(help="Evidence bundles: one file that proves one record.", no_args_is_help=True)
 app.add_typer(proof_app, name="proof")
+app.add_typer(whitelist_app, name="whitelist")
+app.add_typer(participant_app, name="participant")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)

@@ -27,6 +27,8 @@ Canonical form rules (where GS1 leaves a choice):
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -135,6 +137,8 @@ _DATE_AIS = {
     "16": "sell by date",
     "17": "expiry date",
 }
+_FULLY_CHECKED_HERE = frozenset({"01", *_CHECKED_NUMERIC_KEYS, *_CHECKED_KEYS_WITH_SERIAL, *_ALPHANUMERIC})
+
 # GS1 AI encodable character set 82.
 _CHARSET_82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]*")
 _DIGITS = re.compile(r"[0-9]+")
@@ -213,17 +217,9 @@ def parse_epc(text: object, *, expect: Expectation | None = None) -> Identifier:
     """
     if not isinstance(text, str):
         raise InvalidIdentifierError(repr(text), f"an identifier must be a string, got {type(text).__name__}")
-    _check_length(text)
-    if text.startswith("urn:epc:"):
-        identifier = _parse_urn(text)
-    elif text.startswith(("https://", "http://")):
-        identifier = parse_digital_link(text)
-    else:
-        raise InvalidIdentifierError(
-            text,
-            "not an EPC URN (urn:epc:id:..., urn:epc:class:lgtin:..., urn:epc:idpat:sgtin:...) "
-            "nor a GS1 Digital Link URI (https://<host>/01/<gtin>/21/<serial>...)",
-        )
+    # Capture meets the same locations and EPCs again and again (validation,
+    # then indexing); an Identifier is immutable, so parsed ones are reused.
+    identifier = _parse_text(text)
     if expect == "instance" and identifier.is_class:
         raise InvalidIdentifierError(
             text, f"identifies a class of objects ({identifier.canonical}), but a single object is needed here"
@@ -235,6 +231,20 @@ def parse_epc(text: object, *, expect: Expectation | None = None) -> Identifier:
             "(urn:epc:class:lgtin:..., urn:epc:idpat:sgtin:<prefix>.<item>.*, or a Digital Link /01/<gtin>[/10/<lot>])",
         )
     return identifier
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_text(text: str) -> Identifier:
+    _check_length(text)
+    if text.startswith("urn:epc:"):
+        return _parse_urn(text)
+    if text.startswith(("https://", "http://")):
+        return parse_digital_link(text)
+    raise InvalidIdentifierError(
+        text,
+        "not an EPC URN (urn:epc:id:..., urn:epc:class:lgtin:..., urn:epc:idpat:sgtin:...) "
+        "nor a GS1 Digital Link URI (https://<host>/01/<gtin>/21/<serial>...)",
+    )
 
 
 def looks_like_digital_link(uri: str) -> bool:
@@ -567,7 +577,7 @@ def _build(
     expiry = None
     for ai, value in attributes:
         element = _check_element(uri, ai, value)
-        if ai == "17":
+        if ai == "17" and element is not None:
             expiry = element.date
 
     if primary_ai == "01":
@@ -624,7 +634,7 @@ def _path(pairs: list[tuple[str, str]]) -> str:
     return "".join(f"/{ai}/{quote(value, safe='')}" for ai, value in pairs)
 
 
-def _check_element(uri: str, ai: str, value: str) -> GS1ElementString:
+def _check_element(uri: str, ai: str, value: str) -> GS1ElementString | None:
     name = _AI_NAMES.get(ai, f"({ai})")
     if ai == "01":
         _check_numeric_key(uri, name, value, 14)
@@ -641,6 +651,10 @@ def _check_element(uri: str, ai: str, value: str) -> GS1ElementString:
             raise InvalidIdentifierError(uri, f"{name} serial {serial!r} must be digits only")
     elif ai in _ALPHANUMERIC:
         _check_text(uri, name, value, _ALPHANUMERIC[ai])
+    if ai in _FULLY_CHECKED_HERE:
+        # biip would only repeat the checks above, at ~50x their cost per
+        # identifier: capture parses every EPC of every event.
+        return None
     try:
         element = GS1ElementString.parse(ai + value)
     except ParseError as error:

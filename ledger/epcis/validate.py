@@ -181,10 +181,11 @@ class _EventValidator:
     def run(self) -> dict[str, Any]:
         if not isinstance(self.event, dict):
             raise self.fail("$", f"an event is a JSON object, got {json_type_name(self.event)}")
-        too_deep = _first_path_deeper_than(self.event, MAX_EVENT_DEPTH)
-        if too_deep is not None:
-            raise self.fail(too_deep, f"nesting is deeper than {MAX_EVENT_DEPTH} levels")
-        self.out: dict[str, Any] = copy.deepcopy(self.event)
+        try:
+            self.out: dict[str, Any] = _copy_json(self.event, 1)
+        except _TooDeep:
+            too_deep = _first_path_deeper_than(self.event, MAX_EVENT_DEPTH) or "$"
+            raise self.fail(too_deep, f"nesting is deeper than {MAX_EVENT_DEPTH} levels") from None
         event = self.out
         event_type = event.get("type")
         if event_type not in EVENT_TYPES:
@@ -500,6 +501,25 @@ class _EventValidator:
 
 def _is_extension_key(key: str) -> bool:
     return ":" in key and is_absolute_uri(key)
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _copy_json(value: Any, depth: int) -> Any:
+    """A copy of a JSON value (dicts and lists copied, scalars shared), refusing
+    containers nested deeper than MAX_EVENT_DEPTH. One pass does both, and is
+    several times cheaper than ``copy.deepcopy`` on the capture hot path."""
+    if isinstance(value, dict):
+        if depth > MAX_EVENT_DEPTH:
+            raise _TooDeep
+        return {key: _copy_json(child, depth + 1) for key, child in value.items()}
+    if isinstance(value, list):
+        if depth > MAX_EVENT_DEPTH:
+            raise _TooDeep
+        return [_copy_json(child, depth + 1) for child in value]
+    return value
 
 
 def _first_path_deeper_than(value: object, limit: int) -> str | None:
