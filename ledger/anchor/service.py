@@ -30,6 +30,7 @@ from ledger.anchor.lease import AnchorLease
 from ledger.anchor.models import Checkpoint, CheckpointStatus
 from ledger.chain.base import Chain
 from ledger.errors import LedgerError
+from ledger.index.db import write_session
 from ledger.log.models import LogLeaf
 from ledger.log.sqlstore import SqlNodeStore
 from ledger.log.tree import MerkleLog
@@ -92,7 +93,7 @@ class Anchorer:
         deleted, to be re-derived from the log by the next :meth:`anchor_once`.
         """
         settled = 0
-        with Session(self.engine) as session, session.begin():
+        with write_session(self.engine) as session:
             pending = session.exec(select(Checkpoint).where(Checkpoint.status == CheckpointStatus.PENDING)).all()
             for row in pending:
                 on_chain = self._chain_checkpoint_of_size(row.tree_size)
@@ -131,7 +132,7 @@ class Anchorer:
                 raise AnchorConflictError(base.tree_size, log.root(base.tree_size), base.root_hash)
             root = log.root(size)
             proof = log.consistency_proof(base.tree_size, size) if base.tree_size else []
-        with Session(self.engine) as session, session.begin():
+        with write_session(self.engine) as session:
             session.merge(Checkpoint(
                 tree_size=size,
                 root_hash=root,
@@ -142,7 +143,7 @@ class Anchorer:
             ))
         receipt = self.chain.transact(self.anchor.functions.anchor(size, root, proof), sender=self.sender)
         event = self.anchor.events.CheckpointAnchored().process_receipt(receipt)[0]
-        with Session(self.engine) as session, session.begin():
+        with write_session(self.engine) as session:
             row = session.get(Checkpoint, size)
             assert row is not None
             self._mark_anchored(row, event)

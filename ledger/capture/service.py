@@ -40,6 +40,8 @@ from ledger.capture.signing import SignatureError, SigningDomain, capture_digest
 from ledger.epcis.hashid import event_hash_id
 from ledger.epcis.identifiers import parse_epc
 from ledger.epcis.validate import validate_document
+from ledger.index.bulk import insert_rows
+from ledger.index.db import write_session
 from ledger.records.append import NewRecord, log_writer
 from ledger.records.encoding import canonical_json
 
@@ -184,7 +186,7 @@ def _commissioned_by(session: Session, participant_id: str, event: Mapping[str, 
 
 
 def _store_refusal(engine: Engine, capture_id: str, signer: Signer, submission: Submission, digest: str, reason: str, count: int) -> None:
-    with Session(engine) as session, session.begin():
+    with write_session(engine) as session:
         session.add(CaptureJob(
             id=capture_id, signer=signer.address, participant_id=signer.participant_id, nonce=str(submission.nonce),
             digest=digest, state=CaptureState.REFUSED, reason=reason, event_count=count, results="[]",
@@ -247,11 +249,9 @@ def _store(
             })
             epc_rows.extend({"record_index": outcome.index, "epc": epc, "role": role} for epc, role in event_identifiers(event))
         connection = writer.session.connection()
-        if event_rows:
-            connection.execute(sa.insert(EpcisEvent.__table__), event_rows)
-        if epc_rows:
-            connection.execute(sa.insert(EpcisEventEpc.__table__), epc_rows)
-        connection.execute(sa.insert(CaptureJob.__table__), [{
+        insert_rows(connection, EpcisEvent.__table__, event_rows)
+        insert_rows(connection, EpcisEventEpc.__table__, epc_rows)
+        insert_rows(connection, CaptureJob.__table__, [{
             "id": capture_id, "signer": signer.address, "participant_id": signer.participant_id,
             "nonce": str(submission.nonce), "digest": digest, "state": CaptureState.STORED, "reason": None,
             "record_index": capture_record.index, "event_count": len(results), "results": canonical_json(results),

@@ -106,7 +106,18 @@ def open_index(url: str, *, upgrade: bool = True) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session whose transaction commits on success and rolls back on error."""
+def write_session(engine: Engine, *, advisory_lock: int | None = None) -> Iterator[Session]:
+    """A session for a read-then-write transaction; commits on success.
+
+    On SQLite it begins with the write lock held (``BEGIN IMMEDIATE``), so it
+    waits for other writers instead of failing when it upgrades from reading
+    to writing. On PostgreSQL, ``advisory_lock`` (if given) is taken for the
+    transaction, serialising the writers that share that lock id.
+    """
     with Session(engine) as session, session.begin():
+        if engine.dialect.name == "postgresql":
+            if advisory_lock is not None:
+                session.connection().execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_lock})
+        else:
+            session.connection(execution_options={SQLITE_IMMEDIATE: True})
         yield session

@@ -38,7 +38,7 @@ from web3.exceptions import BlockNotFound
 
 from ledger.chain.base import Chain
 from ledger.errors import ChainError, IndexStoreError, LedgerError
-from ledger.index.db import SQLITE_IMMEDIATE
+from ledger.index.db import write_session
 from ledger.participants.errors import KeyNotAuthorisedError, ParticipantInputError
 from ledger.participants.models import (
     ChainCursor,
@@ -210,12 +210,6 @@ class RegistryIndexer:
 
     # -- writing the mirror ---------------------------------------------
 
-    def _begin_locked(self, session: Session) -> None:
-        if self.engine.dialect.name == "postgresql":
-            session.connection().execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": REGISTRY_INDEXER_LOCK})
-        else:
-            session.connection(execution_options={SQLITE_IMMEDIATE: True})
-
     def _load_cursor(self, session: Session | None = None) -> _Cursor | None:
         if session is None:
             with Session(self.engine) as fresh:
@@ -237,8 +231,7 @@ class RegistryIndexer:
         session.add(row)
 
     def _apply(self, expected: _Cursor | None, events: Sequence[RegistryEvent], new: _Cursor) -> int | None:
-        with Session(self.engine) as session, session.begin():
-            self._begin_locked(session)
+        with write_session(self.engine, advisory_lock=REGISTRY_INDEXER_LOCK) as session:
             if self._load_cursor(session) != expected:
                 return None
             if expected is None:  # first page (or the cursor was reset): start from an empty mirror
@@ -264,8 +257,7 @@ class RegistryIndexer:
             if self._hash_at(number) == block_hash:
                 ancestor = _Cursor(number, block_hash)
                 break
-        with Session(self.engine) as session, session.begin():
-            self._begin_locked(session)
+        with write_session(self.engine, advisory_lock=REGISTRY_INDEXER_LOCK) as session:
             if self._load_cursor(session) != stale:
                 return  # someone else rewound already
             if ancestor is None:

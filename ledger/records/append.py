@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ledger.index.db import SQLITE_IMMEDIATE
+from ledger.index.bulk import insert_rows
+from ledger.index.db import write_session
 from ledger.log.sqlstore import SqlNodeStore
 from ledger.log.tree import MerkleLog
 from ledger.records.encoding import canonical_json, record_leaf_hash
@@ -78,7 +79,7 @@ class LogWriter:
                 existing[record.dedup_key] = Appended(index, leaf, created=False)
             results.append(appended)
         if rows:
-            self.session.connection().execute(sa.insert(_records), rows)
+            insert_rows(self.session.connection(), _records, rows)
             self.log.append_many(leaves)
         return results  # type: ignore[return-value]
 
@@ -99,11 +100,7 @@ class LogWriter:
 @contextmanager
 def log_writer(engine: Engine) -> Iterator[LogWriter]:
     """A transaction that holds the log's sequencing lock; commits on success."""
-    with _process_lock, Session(engine) as session, session.begin():
-        if engine.dialect.name == "postgresql":
-            session.connection().execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOG_SEQUENCER_LOCK})
-        else:
-            session.connection(execution_options={SQLITE_IMMEDIATE: True})
+    with _process_lock, write_session(engine, advisory_lock=LOG_SEQUENCER_LOCK) as session:
         yield LogWriter(session)
 
 

@@ -5,10 +5,8 @@ Revises: 9d803319c8a5
 Create Date: 2026-11-29 09:19:31.886315
 """
 
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-
+from alembic import op
 
 revision = 'dd744cdfa51d'
 down_revision = '9d803319c8a5'
