@@ -1,46 +1,67 @@
 """``traceledger demo``: the whole story on the embedded defaults, every step checked.
 
-It initialises a data dir (service key, embedded chain, contracts, index),
-appends a farm-to-table journey to the log, anchors a checkpoint on chain,
-reads a record back as an evidence bundle and verifies it against the chain,
-audits the index, then tampers with a copy of the index and shows the audit
-catching it. Exit status 0 only if every step verified.
+1. a data dir is initialised (service key, embedded chain, contracts, index)
+   and the consortium's participants are registered on chain, each with its
+   own keystore;
+2. the API is served on a local port, and every participant records its
+   events through it as signed EPCIS 2.0 captures (the Python client):
+   a farm-to-table journey, and drug packs from the lab to the hospital;
+3. a capture the role policy forbids is refused;
+4. the checkpoint is anchored, and an event's evidence is fetched;
+5. with the server stopped, the evidence is verified against the chain, the
+   index is audited, and a tampered copy of the index is caught.
+
+Exit status 0 only if every step verified.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import sqlalchemy as sa
+from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from ledger.anchor.service import Anchorer
 from ledger.audit import audit_log
 from ledger.bootstrap import init_data_dir
-from ledger.bundle import export_bundle, verify_bundle
+from ledger.bundle import verify_bundle
+from ledger.client import ClientError, LedgerClient, epcis_document
 from ledger.config import Settings
+from ledger.epcis.build import aggregation_event, gln, gtin, item, lot, object_event, sscc, transformation_event
 from ledger.index.db import create_index_engine
-from ledger.records.append import NewRecord, append_records
-from ledger.runtime import Ledger, open_ledger
+from ledger.keystore import create_keystore, load_keystore
+from ledger.participants.indexer import participant_by_gln
+from ledger.participants.service import register_participant
+from ledger.runtime import open_ledger
 
 PASSWORD_FILE = "demo-password"
 
-FARM_TO_TABLE = [
-    ("harvesting", "Green Valley Farm", "lot HV-2026-11 of 1,200 kg tomatoes harvested"),
-    ("shipping", "Green Valley Farm", "lot HV-2026-11 shipped to Riverside Foods"),
-    ("receiving", "Riverside Foods", "lot HV-2026-11 received at the processing plant"),
-    ("transforming", "Riverside Foods", "lot HV-2026-11 processed into sauce lot RS-4471 (3,000 jars)"),
-    ("shipping", "Riverside Foods", "sauce lot RS-4471 shipped to FreshMart"),
-    ("retail_selling", "FreshMart", "sauce lot RS-4471 on sale"),
-]
+PARTICIPANTS = {
+    "farm": ("952100000001", "Green Valley Farm", "PRODUCER"),
+    "plant": ("952100000002", "Riverside Foods", "PROCESSOR"),
+    "carrier": ("952100000003", "Swift Logistics", "DISTRIBUTOR"),
+    "shop": ("952100000004", "FreshMart Central", "RETAILER"),
+    "lab": ("952100000005", "Lab Pharma", "MANUFACTURER"),
+    "pharmacy": ("952100000006", "City Hospital Pharmacy", "DISPENSER"),
+    "regulator": ("952100000007", "Food and Drug Authority", "REGULATOR"),
+    "customs": ("952100000008", "Harbour Customs", "CUSTOMS"),
+}
+TOMATOES = gtin("0952100000010")
+SAUCE = gtin("0952100000027")
+DRUG = gtin("0952100000034")
 
 
 @dataclass
@@ -51,13 +72,16 @@ class StepResult:
     seconds: float
 
 
-class Narrative:
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.results: list[StepResult] = []
+@dataclass
+class Story:
+    """Runs the steps, prints the narrative, remembers what each produced."""
+
+    console: Console
+    results: list[StepResult] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def step(self, name: str, action: Callable[[], str]) -> bool:
-        """Run one step; a step fails by raising or by returning a detail starting with 'FAILED'."""
+        """A step fails by raising, or by returning a detail starting with 'FAILED'."""
         self.console.print(f"[bold cyan]▶ {name}[/]")
         started = time.perf_counter()
         try:
@@ -65,11 +89,14 @@ class Narrative:
             ok = not detail.startswith("FAILED")
         except Exception as exc:  # the demo reports every failure, then exits non-zero
             detail, ok = f"FAILED: {type(exc).__name__}: {exc}", False
-        seconds = time.perf_counter() - started
-        self.results.append(StepResult(name, ok, detail, seconds))
+        self.results.append(StepResult(name, ok, detail, time.perf_counter() - started))
         mark = "[green]✓[/]" if ok else "[red]✗[/]"
         self.console.print(f"  {mark} {detail}", highlight=False)
         return ok
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
 
     def summary(self) -> Table:
         table = Table(title="traceledger demo")
@@ -81,6 +108,41 @@ class Narrative:
         return table
 
 
+class LocalServer:
+    """The real API on a free local port, in a thread of this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        import uvicorn
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        os.environ["TRACELEDGER_DATA_DIR"] = str(settings.data_dir)
+        os.environ["TRACELEDGER_KEY_PASSWORD_FILE"] = str(settings.key_password_file)
+        os.environ.setdefault("TRACELEDGER_ANCHOR_MAX_DELAY", "0.5")
+        # By import string: the ledger package never imports the API.
+        config = uvicorn.Config("api.app:create_app", factory=True, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="demo-api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LocalServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the API did not start (see the log above)")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=60)
+
+
 def run_demo(*, data_dir: Path | None = None, console: Console) -> bool:
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="traceledger-demo-"))
     password_file = data_dir.parent / f"{data_dir.name}-{PASSWORD_FILE}"
@@ -88,56 +150,141 @@ def run_demo(*, data_dir: Path | None = None, console: Console) -> bool:
         password_file.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
         password_file.chmod(0o600)
     settings = Settings(data_dir=data_dir, key_password_file=password_file, rpc_url=None, database_url=None)
-    story = Narrative(console)
+    story = Story(console)
     console.print(f"[bold]traceledger demo[/] in {data_dir}")
 
     if not story.step("initialise the data dir", lambda: init_data_dir(settings).summary().replace("\n", " ")):
         return _finish(story, console, data_dir, password_file)
+    keys: dict[str, LocalAccount] = {}
+    if not story.step("register the consortium on chain", lambda: _register(settings, keys)):
+        return _finish(story, console, data_dir, password_file)
+
+    with LocalServer(settings) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        console.print(f"  [dim]API serving at {server.url}[/]")
+        clients = {party: LedgerClient(account=key, http=http) for party, key in keys.items()}
+        story.step("farm to table: harvest, ship, process, sell", lambda: _farm_to_table(clients, story))
+        story.step("lab to hospital: commission, pack, ship, dispense", lambda: _lab_to_hospital(clients, story))
+        story.step("a carrier tries to commission goods: refused", lambda: _refused(clients))
+        story.step("query: the history of a dispensed pack", lambda: _pack_history(clients["pharmacy"], story))
+        story.step("anchor the log on chain, fetch an event's evidence", lambda: _anchor_and_fetch(http, story))
+
     with open_ledger(settings) as ledger:
-        anchorer = Anchorer(engine=ledger.engine, chain=ledger.chain, anchor=ledger.contract("CheckpointAnchor"),
-                            sender=ledger.service_account)
-        story.step("record a farm-to-table journey", lambda: _record_journey(ledger))
-        story.step("anchor a checkpoint on chain", lambda: _anchor(anchorer))
-        story.step("read a record back and verify it against the chain", lambda: _read_back(ledger))
+        story.step("verify the evidence against the chain alone", lambda: _verify(ledger, story))
         story.step("audit the index", lambda: _audit(ledger, ledger.engine))
         story.step("tamper with a copy of the index: audit must catch it", lambda: _tamper_and_audit(ledger, data_dir))
     return _finish(story, console, data_dir, password_file)
 
 
-def _record_journey(ledger: Ledger) -> str:
-    records = [
-        NewRecord("demo.step", {"bizStep": step, "actor": actor, "what": what, "sequence": i})
-        for i, (step, actor, what) in enumerate(FARM_TO_TABLE)
-    ]
-    appended = append_records(ledger.engine, records)
-    return f"{len(appended)} records appended as log leaves {appended[0].index}..{appended[-1].index}"
+def _register(settings: Settings, keys: dict[str, LocalAccount]) -> str:
+    password = settings.key_password_file.read_text(encoding="utf-8").splitlines()[0]  # type: ignore[union-attr]
+    with open_ledger(settings) as ledger:
+        for party, (gln_body, name, role) in PARTICIPANTS.items():
+            key_file = settings.keystore_dir / f"{gln(gln_body)}.json"
+            keys[party] = load_keystore(key_file, password) if key_file.exists() else create_keystore(key_file, password)
+            with Session(ledger.engine) as session:
+                known = participant_by_gln(session, gln(gln_body))
+            if known is None:
+                register_participant(ledger, gln=gln(gln_body), name=name, roles=[role], keys=[keys[party].address])
+    return f"{len(PARTICIPANTS)} organisations, one keystore each in {settings.keystore_dir}"
 
 
-def _anchor(anchorer: Anchorer) -> str:
-    checkpoint = anchorer.anchor_once(force=True)
-    latest = anchorer.chain_latest()
-    if checkpoint is None and latest.tree_size == 0:
-        return "FAILED: nothing was anchored"
-    size = checkpoint.tree_size if checkpoint else latest.tree_size
-    where = f" in block {checkpoint.block_number}, tx {checkpoint.tx_hash[:18]}…" if checkpoint else ""
-    return f"checkpoint of {size} records anchored{where}"
+def _stored(result: dict[str, Any]) -> int:
+    if result["state"] != "stored":
+        raise RuntimeError(f"capture {result['captureID']} is {result['state']}")
+    return len(result["events"])
 
 
-def _read_back(ledger: Ledger) -> str:
-    with Session(ledger.engine) as session:
-        bundle = export_bundle(session, 3)
-    verdict = verify_bundle(bundle, ledger.chain)
-    return verdict.summary()
+def _farm_to_table(clients: dict[str, LedgerClient], story: Story) -> str:
+    farm, plant, shop = gln(PARTICIPANTS["farm"][0]), gln(PARTICIPANTS["plant"][0]), gln(PARTICIPANTS["shop"][0])
+    harvest, sauce = lot(TOMATOES, "HV-2026-11"), lot(SAUCE, "RS-4471")
+    count = _stored(clients["farm"].capture(epcis_document([
+        object_event(quantities=[(harvest, 1200, "KGM")], action="ADD", biz_step="commissioning", disposition="active", location=farm),
+        object_event(quantities=[(harvest, 1200, "KGM")], biz_step="shipping", disposition="in_transit", location=farm),
+    ])))
+    count += _stored(clients["plant"].capture(epcis_document([
+        object_event(quantities=[(harvest, 1200, "KGM")], biz_step="receiving", disposition="in_progress", location=plant),
+        transformation_event(inputs=[(harvest, 1200, "KGM")], outputs=[(sauce, 3000, None)], location=plant),
+        object_event(quantities=[(sauce, 3000, None)], biz_step="shipping", disposition="in_transit", location=plant),
+    ])))
+    count += _stored(clients["shop"].capture(epcis_document([
+        object_event(quantities=[(sauce, 3000, None)], biz_step="receiving", disposition="sellable_accessible", location=shop),
+        object_event(quantities=[(sauce, 3000, None)], biz_step="retail_selling", disposition="retail_sold", location=shop),
+    ])))
+    story.facts["sauce_lot"] = sauce
+    return f"{count} signed events by farm, plant and shop: tomato lot {harvest.rsplit('/', 1)[-1]} became sauce lot RS-4471"
 
 
-def _audit(ledger: Ledger, engine: sa.Engine) -> str:
+def _lab_to_hospital(clients: dict[str, LedgerClient], story: Story) -> str:
+    lab, pharmacy = gln(PARTICIPANTS["lab"][0]), gln(PARTICIPANTS["pharmacy"][0])
+    packs = [item(DRUG, f"PK{n:04d}") for n in range(1, 4)]
+    case, pallet = sscc("09521000000000001"), sscc("09521000000000002")
+    count = _stored(clients["lab"].capture(epcis_document([
+        object_event(epcs=packs, action="ADD", biz_step="commissioning", disposition="active", location=lab),
+        aggregation_event(parent=case, children=packs, location=lab),
+        aggregation_event(parent=pallet, children=[case], location=lab),
+        object_event(epcs=[pallet], biz_step="shipping", disposition="in_transit", location=lab),
+    ])))
+    dispensed = _stored(clients["pharmacy"].capture(epcis_document([
+        object_event(epcs=[pallet], biz_step="receiving", disposition="in_progress", location=pharmacy),
+        aggregation_event(parent=case, children=packs, action="DELETE", biz_step="unpacking", location=pharmacy),
+        object_event(epcs=[packs[0]], biz_step="dispensing", disposition="dispensed", location=pharmacy),
+    ])))
+    story.facts["dispensed_pack"] = packs[0]
+    return f"{count + dispensed} signed events: 3 packs in a case on a pallet, shipped, unpacked, pack PK0001 dispensed"
+
+
+def _refused(clients: dict[str, LedgerClient]) -> str:
+    attempt = object_event(epcs=[item(DRUG, "FAKE-1")], action="ADD", biz_step="commissioning",
+                           location=gln(PARTICIPANTS["carrier"][0]))
+    try:
+        clients["carrier"].capture(epcis_document([attempt]))
+    except ClientError as refused:
+        if refused.status == 403:
+            return f"403: {refused.body['detail']}"
+        raise
+    return "FAILED: the carrier was allowed to commission goods"
+
+
+def _pack_history(pharmacy: LedgerClient, story: Story) -> str:
+    pack = story.facts["dispensed_pack"]
+    body = pharmacy.events(MATCH_anyEPC=pack)
+    events = body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    steps = [e.get("bizStep", e["type"]) for e in events]
+    if not steps or steps[-1] != "dispensing":
+        return f"FAILED: the pack's history does not end dispensed: {steps}"
+    story.facts["dispense_log_index"] = events[-1]["tl:logIndex"]
+    return "PK0001: " + " → ".join(steps)
+
+
+def _anchor_and_fetch(http: httpx.Client, story: Story) -> str:
+    index = story.facts["dispense_log_index"]
+    deadline = time.monotonic() + 30
+    while True:
+        latest = http.get("/v1/checkpoints/latest")
+        if latest.status_code == 200 and latest.json()["treeSize"] > index:
+            break
+        if time.monotonic() > deadline:
+            return "FAILED: no checkpoint covered the events within 30 s"
+        time.sleep(0.1)
+    evidence = http.get(f"/v1/records/{index}/evidence")
+    evidence.raise_for_status()
+    story.facts["evidence"] = evidence.json()
+    checkpoint = latest.json()
+    return f"checkpoint of {checkpoint['treeSize']} records in block {checkpoint['blockNumber']}; evidence of record {index} fetched"
+
+
+def _verify(ledger: Any, story: Story) -> str:
+    return verify_bundle(story.facts["evidence"], ledger.chain).summary()
+
+
+def _audit(ledger: Any, engine: sa.Engine) -> str:
     report = audit_log(engine, ledger.chain, ledger.contract("CheckpointAnchor"))
     if not report.ok:
         return "FAILED: " + "; ".join(str(d) for d in report.discrepancies)
     return f"{report.records} records, {report.checkpoints_on_chain} checkpoint(s): all hold"
 
 
-def _tamper_and_audit(ledger: Ledger, data_dir: Path) -> str:
+def _tamper_and_audit(ledger: Any, data_dir: Path) -> str:
     copy = data_dir / "tampered-index.sqlite"
     copy.unlink(missing_ok=True)
     source = sqlite3.connect(ledger.engine.url.database)
@@ -148,21 +295,23 @@ def _tamper_and_audit(ledger: Ledger, data_dir: Path) -> str:
     engine = create_index_engine(f"sqlite:///{copy}")
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("""UPDATE record SET body = replace(body, '1,200 kg', '2,400 kg') WHERE "index" = 0"""))
+            original, forged = '"quantity":1200', '"quantity":2400'
+            target = conn.execute(sa.text('SELECT "index" FROM record WHERE body LIKE :p ORDER BY "index" LIMIT 1'),
+                                  {"p": f"%{original}%"}).scalar_one()
+            conn.execute(sa.text('UPDATE record SET body = replace(body, :a, :b) WHERE "index" = :i'),
+                         {"a": original, "b": forged, "i": target})
         report = audit_log(engine, ledger.chain, ledger.contract("CheckpointAnchor"))
     finally:
         engine.dispose()
-    caught = [str(d) for d in report.discrepancies if d.subject == "record 0"]
+    caught = [str(d) for d in report.discrepancies if d.subject == f"record {target}"]
     if not caught:
-        return "FAILED: the audit did not notice the edited record"
-    return f"caught: {caught[0]}"
+        return "FAILED: the audit did not notice the edited harvest quantity"
+    return f"harvest quantity doubled in the copy; caught: {caught[0]}"
 
 
-def _finish(story: Narrative, console: Console, data_dir: Path, password_file: Path) -> bool:
+def _finish(story: Story, console: Console, data_dir: Path, password_file: Path) -> bool:
     console.print(story.summary())
-    ok = all(r.ok for r in story.results)
     console.print(f"data left in {data_dir}")
-    console.print(f"inspect it: TRACELEDGER_KEY_PASSWORD_FILE={password_file} traceledger status --data-dir {data_dir}")
-    console.print("[bold green]every step verified[/]" if ok else "[bold red]some steps did not verify[/]")
-    return ok
-
+    console.print(f"inspect it: TRACELEDGER_KEY_PASSWORD_FILE={password_file} traceledger audit --data-dir {data_dir}")
+    console.print("[bold green]every step verified[/]" if story.ok else "[bold red]some steps did not verify[/]")
+    return story.ok

@@ -41,7 +41,7 @@ def test_exported_evidence_verifies_and_an_altered_one_does_not(demo_dir, tmp_pa
     assert "VERIFIED" in verified.stdout
 
     evidence = json.loads(bundle.read_text())
-    evidence["record"]["body"] = evidence["record"]["body"].replace("Riverside", "Elsewhere")
+    evidence["record"]["body"] = evidence["record"]["body"].replace("0", "1", 1)
     bundle.write_text(json.dumps(evidence))
     assert_one_line_error(run_cli("verify", str(bundle), "--data-dir", str(data_dir), env=env), "record was altered")
 
@@ -49,7 +49,7 @@ def test_exported_evidence_verifies_and_an_altered_one_does_not(demo_dir, tmp_pa
 def test_audit_catches_an_edit_of_the_live_index(demo_dir) -> None:
     data_dir, env = demo_dir
     with sqlite3.connect(data_dir / "index.sqlite") as conn:
-        conn.execute("""UPDATE record SET body = replace(body, 'FreshMart', 'OtherMart') WHERE "index" = 5""")
+        conn.execute("""UPDATE record SET body = body || ' ' WHERE "index" = 5""")
     result = run_cli("audit", "--data-dir", str(data_dir), env=env)
     assert result.returncode == 1
     assert "record 5" in result.stdout
