@@ -7,9 +7,9 @@ and a nonce, sent in the headers ``TL-Signer``, ``TL-Nonce`` and
 
 from __future__ import annotations
 
-import orjson
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 

@@ -28,7 +28,6 @@ Canonical form rules (where GS1 leaves a choice):
 from __future__ import annotations
 
 import functools
-
 import re
 from dataclasses import dataclass, field
 from datetime import date

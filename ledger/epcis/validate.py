@@ -24,7 +24,6 @@ checked against the submitted document, not these copies.
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 from datetime import date, datetime, timedelta
