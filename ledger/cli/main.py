@@ -18,6 +18,7 @@ from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.participants.cli import participant_app
 from ledger.whitelist.cli import app as whitelist_app
+from scanner.cli import qr as qr_command
 
 app = typer.Typer(
     name="traceledger",
@@ -31,6 +32,7 @@ proof_app = typer.Typer(help="Evidence bundles: one file that proves one record.
 app.add_typer(proof_app, name="proof")
 app.add_typer(whitelist_app, name="whitelist")
 app.add_typer(participant_app, name="participant")
+app.command("qr")(qr_command)
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
