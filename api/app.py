@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import capture, events, health, proofs
+from api import capture, events, health, proofs, whitelist
 from api.errors import install_error_handlers
 from ledger.anchor.lease import AnchorLease
 from ledger.anchor.service import Anchorer, AnchorPolicy
@@ -81,4 +81,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(proofs.router)
     app.include_router(capture.router)
     app.include_router(events.router)
+    app.include_router(whitelist.router)
     return app

@@ -29,9 +29,10 @@ def participant_id(gln: str) -> bytes:
 
 
 def deploy_contracts(chain: Chain, admin: LocalAccount, *, operator_gln: str = OPERATOR_GLN) -> dict[str, str]:
-    """Deploy registry and anchor; register the operator. Returns name -> address."""
+    """Deploy registry, anchor and trader whitelist; register the operator. Returns name -> address."""
     registry = chain.deploy("ParticipantRegistry", sender=admin)
     anchor = chain.deploy("CheckpointAnchor", registry.address, sender=admin)
+    whitelist = chain.deploy("TraderWhitelist", registry.address, sender=admin)
     chain.transact(
         registry.functions.registerParticipant(
             participant_id(operator_gln), int(operator_gln), OPERATOR_NAME,
@@ -39,4 +40,8 @@ def deploy_contracts(chain: Chain, admin: LocalAccount, *, operator_gln: str = O
         ),
         sender=admin,
     )
-    return {"ParticipantRegistry": registry.address, "CheckpointAnchor": anchor.address}
+    return {
+        "ParticipantRegistry": registry.address,
+        "CheckpointAnchor": anchor.address,
+        "TraderWhitelist": whitelist.address,
+    }

@@ -33,6 +33,7 @@ from ledger.chain.kvstore import SqliteKV
 from ledger.errors import ChainError
 
 GENESIS_BALANCE_WEI = 10**27
+GENESIS_GAS_LIMIT = 2**34
 
 
 class _PersistentBackend(PyEVMBackend):
@@ -46,6 +47,10 @@ class _PersistentBackend(PyEVMBackend):
         }
         genesis_params = get_default_genesis_params()
         genesis_params["base_fee_per_gas"] = 0
+        # EIP-1559 raises the base fee after any block fuller than half the gas
+        # limit, and integer rounding never brings it back to 0; a limit no
+        # block approaches keeps the chain zero-gas, as on Besu's zeroBaseFee.
+        genesis_params["gas_limit"] = GENESIS_GAS_LIMIT
         super().__init__(genesis_parameters=genesis_params, genesis_state=genesis_state or None)
 
     def reset_to_genesis(self, genesis_params=None, genesis_state=None, num_accounts=None, vm_configuration=None, mnemonic=None, hd_path=None):  # noqa: PLR0913 (eth-tester's signature)

@@ -11,6 +11,7 @@ import ledger.capture.models  # noqa: F401
 import ledger.log.models  # noqa: F401
 import ledger.participants.models  # noqa: F401
 import ledger.records.models  # noqa: F401
+import ledger.trace.models  # noqa: F401
 import ledger.whitelist.models  # noqa: F401
 
 metadata = SQLModel.metadata

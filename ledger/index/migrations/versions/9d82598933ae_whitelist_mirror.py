@@ -1,4 +1,4 @@
-"""whitelist mirror
+"""whitelist mirror: events, cursor, trader names, import journal
 
 Revision ID: 9d82598933ae
 Revises: dd744cdfa51d

@@ -1,0 +1,120 @@
+"""The customs trader whitelist: entries, checks and histories, answered from
+chain state at a named block (``blockNumber``/``blockHash`` in every answer),
+and a relay for changes signed by a customs officer (EIP-712), so an officer
+needs a key and a wallet but no node: the contract checks the signature, the
+deadline, the nonce and the officer's CUSTOMS role; this server only pays.
+
+A malformed USCC is a 400 naming the bad character; an unknown trader is a
+404 for the entry and the history, and ``{"allowed": false, "status":
+"unknown"}`` for a check.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from api.deps import LedgerDep
+from ledger.whitelist.errors import WhitelistInputError
+from ledger.whitelist.history import decode_logs
+from ledger.whitelist.model import SCOPES, parse_scopes, parse_time
+from ledger.whitelist.queries import SOURCES, check_json, trader_history, trader_json
+from ledger.whitelist.service import TYPES, SignedRequest, Whitelist
+from ledger.whitelist.uscc import validate_uscc
+
+router = APIRouter(prefix="/v1/traders", tags=["whitelist"])
+
+_USCC_DOC = "Unified social credit code (GB 32100-2015), 18 characters."
+
+
+@router.get("/{uscc}", summary="A trader's whitelist entry, read from the contract at the latest block",
+            responses={400: {"description": "malformed USCC (names the character)"},
+                       404: {"description": "the trader was never listed"}})
+def get_trader(uscc: str, ledger: LedgerDep) -> dict[str, Any]:
+    return trader_json(Whitelist.from_ledger(ledger), ledger.engine, uscc)
+
+
+@router.get(
+    "/{uscc}/check",
+    summary="May the trader use these scopes at this time? The contract's verdict at the latest block",
+    description=(
+        "`status` is one of allowed, unknown, revoked, suspended, dishonest, not_yet_valid, expired, "
+        "scope_not_held (the first that applies, in that order after allowed). The entry is the current one, "
+        "judged at `at`; what the list said in the past is in the history."
+    ),
+    responses={400: {"description": "malformed USCC, unknown scope or unreadable time"}},
+    response_model=None,  # a plain dict, serialised as is: this is the hot path
+)
+def check_trader(
+    uscc: str,
+    ledger: LedgerDep,
+    scope: Annotated[list[str] | None, Query(description=f"Scope(s) needed, repeatable or comma-separated: {', '.join(SCOPES)}.")] = None,
+    at: Annotated[str | None, Query(description="When: ISO 8601 or unix seconds (default: now).")] = None,
+) -> dict[str, Any]:
+    required = parse_scopes(scope or [])
+    moment = parse_time(at, field="at") if at is not None else None
+    return check_json(Whitelist.from_ledger(ledger), uscc, required, moment)
+
+
+@router.get("/{uscc}/history", summary="Every change of a trader's entry, rebuilt from the contract's events",
+            responses={400: {"description": "malformed USCC"}, 404: {"description": "the trader was never listed"}})
+def trader_history_route(
+    uscc: str,
+    ledger: LedgerDep,
+    source: Annotated[str, Query(description=f"{' or '.join(SOURCES)}: the index's mirror of the events "
+                                            "(synced to the head first) or the node's logs.")] = "index",
+) -> dict[str, Any]:
+    return trader_history(Whitelist.from_ledger(ledger), ledger.engine, uscc, source=source,
+                          start_block=ledger.manifest.deployed_block)
+
+
+@router.get("/{uscc}/changes/typed-data", summary="The EIP-712 document an officer signs for a change of this trader")
+def change_typed_data(
+    uscc: str,
+    ledger: LedgerDep,
+    action: Annotated[str, Query(description=f"One of {', '.join(TYPES)}.")],
+    officer: Annotated[str | None, Query(description="The officer's address, to fill in its next nonce.")] = None,
+    valid_for: Annotated[int, Query(ge=60, le=30 * 86400, description="Seconds until the deadline.")] = 3600,
+) -> dict[str, Any]:
+    code = validate_uscc(uscc)
+    whitelist = Whitelist.from_ledger(ledger)
+    if action not in TYPES:
+        raise WhitelistInputError("action", f"must be one of {', '.join(TYPES)}, got {action!r}")
+    message: dict[str, Any] = {"uscc": "0x" + code.encode("ascii").hex()}
+    if officer is not None:
+        from web3 import Web3
+
+        if not Web3.is_address(officer):
+            raise WhitelistInputError("officer", f"{officer!r} is not an address")
+        message["nonce"] = whitelist.nonce(officer)
+    message["deadline"] = int(time.time()) + valid_for
+    return whitelist.typed_data(action, message)
+
+
+@router.post(
+    "/{uscc}/changes",
+    status_code=201,
+    summary="Relay a change signed by a customs officer (EIP-712); the contract verifies it",
+    responses={400: {"description": "malformed request (names the field)"},
+               401: {"description": "forged, expired or replayed signature"},
+               403: {"description": "the signer does not hold CUSTOMS"},
+               409: {"description": "the entry's state does not allow the change"}},
+)
+def relay_change(uscc: str, ledger: LedgerDep, body: Annotated[dict[str, Any], Body(
+        description='{"action": "SetEntry", "message": {...typed-data message...}, "officer": "0x...", '
+                    '"signature": "0x..."}')]) -> dict[str, Any]:
+    code = validate_uscc(uscc)
+    request = SignedRequest.from_json(body)
+    if request.uscc != code:
+        raise WhitelistInputError("message.uscc", f"{request.uscc} differs from the trader in the path ({code})")
+    whitelist = Whitelist.from_ledger(ledger)
+    relayer = ledger.service_account
+    receipt = whitelist.relay(request, relayer=relayer)
+    [event] = decode_logs(whitelist.contract, receipt["logs"])
+    return {
+        "uscc": code, "change": event.kind, "version": event.version, "officer": event.officer,
+        "relayer": relayer.address, "transactionHash": "0x" + bytes(receipt["transactionHash"]).hex(),
+        "blockNumber": receipt["blockNumber"], "blockHash": "0x" + bytes(receipt["blockHash"]).hex(),
+    }
