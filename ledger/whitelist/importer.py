@@ -193,17 +193,23 @@ def pack(items: Sequence[tuple[ImportRow, int]], *, gas_budget: int, max_entries
     return batches
 
 
+TRANSACTION_GAS_CAP = 15_000_000
+
+
 def gas_budget(gas_limit: int, base_fee: int | None) -> int:
     """Gas one import transaction may claim in a block with this limit and base fee.
 
     Where the base fee is zero (the embedded chain; Besu with ``zeroBaseFee``) a block fuller than
     the EIP-1559 gas target (half the limit) would raise it to 1 wei, and on the embedded chain it
     never falls back, which locks out the zero-priced transactions that chain relies on: there,
-    each transaction stays under the target. Elsewhere it may fill 90% of the block.
+    each transaction stays under the target. Elsewhere it may fill 90% of the block. Either way
+    one transaction claims at most ``TRANSACTION_GAS_CAP``: nodes cap a single transaction's gas
+    (EIP-7825), and a chain with a huge block limit (the embedded one) gains nothing from larger
+    transactions but slower retries.
     """
     if base_fee == 0:
-        return int(gas_limit // 2 * TARGET_SHARE)
-    return int(gas_limit * BLOCK_SHARE)
+        return min(int(gas_limit // 2 * TARGET_SHARE), TRANSACTION_GAS_CAP)
+    return min(int(gas_limit * BLOCK_SHARE), TRANSACTION_GAS_CAP)
 
 
 def max_entries_per_transaction(gas_limit: int, base_fee: int | None = None) -> int:

