@@ -11,11 +11,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import capture, events, health, proofs, whitelist
+from api import capture, events, health, proofs, trace, whitelist
 from api.errors import install_error_handlers
 from ledger.anchor.lease import AnchorLease
 from ledger.anchor.service import Anchorer, AnchorPolicy
 from ledger.config import Settings
+from ledger.crossborder.sync import follow_whitelist
 from ledger.participants.service import registry_indexer
 from ledger.runtime import Ledger, open_ledger
 
@@ -44,6 +45,7 @@ def _start_workers(ledger: Ledger) -> Workers:
     indexer = registry_indexer(ledger)
     indexer.sync()  # the mirror is current before the first capture is authorised
     workers.start("registry-indexer", indexer.run)
+    workers.start("whitelist-mirror", follow_whitelist, ledger)
     if settings.anchor_enabled:
         anchorer = Anchorer(
             engine=ledger.engine,
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(trace.router)  # early: routes are matched in order, and scans are the hot path
     app.include_router(proofs.router)
     app.include_router(capture.router)
     app.include_router(events.router)

@@ -44,6 +44,7 @@ from ledger.index.bulk import insert_rows
 from ledger.index.db import write_session
 from ledger.records.append import NewRecord, log_writer
 from ledger.records.encoding import canonical_json
+from ledger.trace.indexing import StoredEvent, index_provenance
 
 EVENT_KIND = "epcis.event"
 CAPTURE_KIND = "epcis.capture"
@@ -167,7 +168,9 @@ def _policy_refusal(session: Session, signer: Signer, events: Sequence[Mapping[s
             f"event {position} ({rule.name}: {what}) needs {allowed}; {signer.address} "
             f"of {signer.name} (GLN {signer.gln}) holds {held}"
         )
-    return None
+    from ledger.crossborder.check import claim_refusal  # trader claims vs the whitelist at eventTime (400 if malformed)
+
+    return claim_refusal(session, signer, events)
 
 
 def _commissioned_by(session: Session, participant_id: str, event: Mapping[str, Any]) -> bool:
@@ -224,6 +227,7 @@ def _store(
         event_rows: list[dict[str, Any]] = []
         epc_rows: list[dict[str, Any]] = []
         results = []
+        provenance: list[StoredEvent] = []
         for position, (hash_id, event, outcome) in enumerate(zip(hash_ids, normalised, appended)):
             results.append({
                 "index": position,
@@ -247,10 +251,13 @@ def _store(
                 "read_point": _place(event.get("readPoint")),
                 "biz_location": _place(event.get("bizLocation")),
             })
-            epc_rows.extend({"record_index": outcome.index, "epc": epc, "role": role} for epc, role in event_identifiers(event))
+            identifiers = event_identifiers(event)
+            epc_rows.extend({"record_index": outcome.index, "epc": epc, "role": role} for epc, role in identifiers)
+            provenance.append(StoredEvent(outcome.index, event, identifiers, signer.participant_id))
         connection = writer.session.connection()
         insert_rows(connection, EpcisEvent.__table__, event_rows)
         insert_rows(connection, EpcisEventEpc.__table__, epc_rows)
+        index_provenance(connection, provenance)
         insert_rows(connection, CaptureJob.__table__, [{
             "id": capture_id, "signer": signer.address, "participant_id": signer.participant_id,
             "nonce": str(submission.nonce), "digest": digest, "state": CaptureState.STORED, "reason": None,
