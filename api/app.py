@@ -5,6 +5,7 @@ lease anchors)."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -66,6 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger = open_ledger(settings)
         app.state.ledger = ledger
         workers = _start_workers(ledger)
+        # Everything loaded so far lives as long as the process: keep the
+        # garbage collector from rescanning it, which otherwise shows up as
+        # the p99 latency of every route.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

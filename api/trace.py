@@ -13,8 +13,8 @@ Content negotiation: ``?linkType=gs1:traceability`` (or the full
 ``https://gs1.org/voc/traceability``) or an ``Accept`` that prefers JSON gets
 the trace as JSON: every event as the event query serves it, with its log
 index, its log record, and its inclusion proof against the latest anchored
-checkpoint (given once, at the top); events not anchored yet say so and carry
-no proof. A browser (``Accept: text/html``) gets the consumer page. Without
+checkpoint (given once, at the top; re-read at most every 0.5 s); events not
+anchored yet say so and carry no proof. A browser (``Accept: text/html``) gets the consumer page. Without
 either, JSON (API clients rarely ask for HTML). Other ``linkType`` values
 fall back to this default, as GS1 resolvers do for a link type they lack.
 
@@ -24,6 +24,9 @@ and ``GET /v1/trace/contents/{sscc path}?at={logIndex}`` (what was inside).
 
 A malformed key is a 400 naming the problem (check digit, length,
 qualifier order...); a well-formed key with no events is a 404.
+
+On SQLite, lookups run on the event loop rather than in the threadpool
+(see ``_run``); on PostgreSQL in the threadpool.
 """
 
 from __future__ import annotations

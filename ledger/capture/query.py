@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -111,7 +112,7 @@ def query_events(session: Session, query: EventQuery) -> tuple[list[dict[str, An
 
 def served_event(hash_id: str, record_index: int, record_body: str) -> dict[str, Any]:
     """The event as captured, plus its hash ID (as eventID when it had none) and log index."""
-    event = dict(json.loads(record_body)["event"])
+    event = dict(orjson.loads(record_body)["event"])
     event.setdefault("eventID", hash_id)
     event["tl:eventHashID"] = hash_id
     event["tl:logIndex"] = record_index

@@ -19,22 +19,34 @@ from ledger.bundle import checkpoint_json
 from ledger.log.proof import inclusion_plan, merge_subtree_roots
 from ledger.log.sqlstore import SqlNodeStore
 from ledger.records.encoding import record_leaf_hash
-from ledger.trace.sql import CHECKPOINT_COLUMNS, fetch
+from ledger.trace.sql import CHECKPOINT_COLUMNS, fetch, remembered
 
 __all__ = ["attach_proofs", "latest_anchored_checkpoint"]
 
 
-def latest_anchored_checkpoint(session: Session | Connection) -> Any | None:
-    """The newest anchored checkpoint (attributes as on ``Checkpoint``), or None."""
+CHECKPOINT_LAG = 0.5
+"""Seconds a trace may use the previous checkpoint after a newer one is anchored (read once per this period)."""
+
+
+def latest_anchored_checkpoint(session: Session | Connection, *, max_age: float = 0.0) -> Any | None:
+    """The newest anchored checkpoint (attributes as on ``Checkpoint``), or None.
+
+    ``max_age``: accept an answer read that many seconds ago (anchoring runs
+    every few seconds; every trace asks).
+    """
     connection = session.connection() if isinstance(session, Session) else session
-    rows = fetch(connection, "latest_checkpoint", [])
-    if not rows:
-        return None
-    values = dict(zip(CHECKPOINT_COLUMNS, rows[0]))
-    values["root_hash"] = bytes(values["root_hash"])
-    if isinstance(values["anchored_at"], str):  # SQLite stores text
-        values["anchored_at"] = datetime.fromisoformat(values["anchored_at"])
-    return SimpleNamespace(**values)
+
+    def load() -> Any | None:
+        rows = fetch(connection, "latest_checkpoint", [])
+        if not rows:
+            return None
+        values = dict(zip(CHECKPOINT_COLUMNS, rows[0]))
+        values["root_hash"] = bytes(values["root_hash"])
+        if isinstance(values["anchored_at"], str):  # SQLite stores text
+            values["anchored_at"] = datetime.fromisoformat(values["anchored_at"])
+        return SimpleNamespace(**values)
+
+    return remembered(connection, "checkpoint", max_age, load) if max_age > 0 else load()
 
 
 SHARED_LEVEL = 6
@@ -76,12 +88,13 @@ def attach_proofs(session: Session | Connection, trace: dict[str, Any]) -> dict[
     Adds ``checkpoint`` (as ``/v1/checkpoints/latest`` shows it, or None) to
     the trace, and to each event ``anchored``, ``treeSize`` and
     ``inclusionProof`` (hex, RFC 9162 order), or ``anchored: false`` and no
-    proof for an event the checkpoint does not cover yet. Every proof's
+    proof for an event the checkpoint does not cover yet. The checkpoint may
+    be up to ``CHECKPOINT_LAG`` seconds behind the newest. Every proof's
     nodes are read with ONE query. Events carrying their ``record`` also get
     ``leafHash``.
     """
     connection = session.connection() if isinstance(session, Session) else session
-    checkpoint = latest_anchored_checkpoint(connection)
+    checkpoint = latest_anchored_checkpoint(connection, max_age=CHECKPOINT_LAG)
     size = checkpoint.tree_size if checkpoint is not None else 0
     plans = {event["logIndex"]: inclusion_plan(event["logIndex"], size) for event in trace["events"] if event["logIndex"] < size}
     wanted = list(dict.fromkeys(node for plan in plans.values() for node in plan.node_ids))

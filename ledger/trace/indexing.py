@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,7 +56,7 @@ from ledger.trace.models import (
     TraceState,
     TraceTransformationPart,
 )
-from ledger.trace.sql import fetch_in, time_processor
+from ledger.trace.sql import EDGE_COLUMNS, PART_COLUMNS, STATE_COLUMNS, execute_many, fetch_in, time_processor
 
 __all__ = ["StoredEvent", "index_provenance", "key_kind", "rebuild_provenance", "utc"]
 
@@ -99,7 +99,7 @@ def utc(value: datetime | str) -> datetime:
     return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=8192)  # small: every entry is one more object for each full GC to visit
 def _utc_text(text: str) -> datetime:
     # Traces read the same time stamps over and over (an event's time, the edges it opened and closed).
     value = datetime.fromisoformat(text)
@@ -127,6 +127,7 @@ def _place(value: Any) -> str | None:
     return value.get("id") if isinstance(value, Mapping) else None
 
 
+@functools.lru_cache(maxsize=16_384)
 def _lot_key(gtin: str, lot: str) -> str | None:
     from ledger.epcis.identifiers import parse_epc
 
@@ -184,10 +185,15 @@ class _State:
         self.new = new
         self.dirty = new
 
-    def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in (
-            "epc", "kind", "gtin", "disposition", "location", "biz_step", "participant_id", "via",
-            "last_index", "last_time", "first_index")}
+    def insert_values(self, to_db: Callable[[datetime], Any]) -> tuple:
+        """In ``ledger.trace.sql.STATE_COLUMNS`` order."""
+        return (self.epc, self.kind, self.gtin, self.disposition, self.location, self.biz_step, self.participant_id,
+                self.via, self.last_index, to_db(self.last_time), self.first_index)
+
+    def update_values(self, to_db: Callable[[datetime], Any]) -> tuple:
+        """For the ``update_state`` write."""
+        return (self.disposition, self.location, self.biz_step, self.participant_id, self.via, self.last_index,
+                to_db(self.last_time), self.epc)
 
 
 class _Edge:
@@ -200,9 +206,14 @@ class _Edge:
         self.end_time, self.end_index = end if end is not None else (None, None)
         self.new = new
 
-    def row(self) -> dict[str, Any]:
-        return {"source": self.source, "kind": self.kind, "target": self.target, "start_index": self.start_index,
-                "start_time": self.start_time, "end_index": self.end_index, "end_time": self.end_time}
+    def insert_values(self, to_db: Callable[[datetime], Any]) -> tuple:
+        """In ``ledger.trace.sql.EDGE_COLUMNS`` order."""
+        end_time = None if self.end_time is None else to_db(self.end_time)
+        return (self.source, self.kind, self.target, self.start_index, to_db(self.start_time), self.end_index, end_time)
+
+    def close_values(self, to_db: Callable[[datetime], Any]) -> tuple:
+        """For the ``close_edge`` write."""
+        return (self.end_index, to_db(self.end_time), self.source, self.kind, self.target, self.start_index)
 
 
 @dataclass
@@ -224,7 +235,7 @@ class _Batch:
         self.closed_edges: list[_Edge] = []  # stored edges this batch ends
         self.lot_pairs: set[tuple[str, str]] = set()
         self.parts: dict[str, dict[str, dict[str, None]]] = {}  # transformation -> role -> keys (ordered)
-        self.new_parts: list[dict[str, Any]] = []
+        self.new_parts: list[tuple] = []  # PART_COLUMNS order
 
     @staticmethod
     def _prepare(stored: StoredEvent) -> _Prepared:
@@ -353,8 +364,7 @@ class _Batch:
             for role, keys in (("input", new_inputs), ("output", new_outputs)):
                 for key in keys:
                     parts[role][key] = None
-                    self.new_parts.append({"transformation": prepared.transformation, "role": role, "epc": key,
-                                           "record_index": order[1], "event_time": order[0]})
+                    self.new_parts.append((prepared.transformation, role, key, order[1], order[0]))
             fresh_inputs, fresh_outputs = set(new_inputs), set(new_outputs)
             pairs = [(i, o) for i in parts["input"] for o in parts["output"] if i in fresh_inputs or o in fresh_outputs]
         for source, target in pairs:
@@ -396,67 +406,31 @@ class _Batch:
 
     def write(self) -> None:
         connection = self.conn
-        _insert(connection, _state, [s.row() for s in self.states.values() if s.new])
-        changed = [s for s in self.states.values() if s.dirty and not s.new]
-        _write_many(connection, _UPDATE_STATE, [{f"b_{k}": v for k, v in s.row().items()} for s in changed])
-        _insert(connection, _edge, [e.row() for e in self.new_edges])
-        _write_many(connection, _CLOSE_EDGE, [{f"b_{k}": v for k, v in e.row().items()} for e in self.closed_edges])
-        _insert(connection, _part, self.new_parts)
+        to_db = time_processor(connection.dialect) or _as_is  # stored exactly as SQLAlchemy stores them
+        _insert(connection, "insert_state", _state, STATE_COLUMNS,
+                [s.insert_values(to_db) for s in self.states.values() if s.new])
+        execute_many(connection, "update_state",
+                     [s.update_values(to_db) for s in self.states.values() if s.dirty and not s.new])
+        _insert(connection, "insert_edge", _edge, EDGE_COLUMNS, [e.insert_values(to_db) for e in self.new_edges])
+        execute_many(connection, "close_edge", [e.close_values(to_db) for e in self.closed_edges])
+        _insert(connection, "insert_part", _part, PART_COLUMNS,
+                [(*part[:4], to_db(part[4])) for part in self.new_parts])
 
 
-_UPDATE_STATE = (
-    sa.update(_state)
-    .where(_state.c.epc == sa.bindparam("b_epc"))
-    .values({name: sa.bindparam(f"b_{name}") for name in (
-        "disposition", "location", "biz_step", "participant_id", "via", "last_index", "last_time")})
-)
-_CLOSE_EDGE = (
-    sa.update(_edge)
-    .where(
-        _edge.c.source == sa.bindparam("b_source"),
-        _edge.c.kind == sa.bindparam("b_kind"),
-        _edge.c.target == sa.bindparam("b_target"),
-        _edge.c.start_index == sa.bindparam("b_start_index"),
-    )
-    .values(end_index=sa.bindparam("b_end_index"), end_time=sa.bindparam("b_end_time"))
-)
+def _as_is(value: Any) -> Any:
+    return value
 
 
-_INSERTS = {table.name: table.insert() for table in (_state, _edge, _part)}
-_COMPILED: dict[tuple[int, str, str], tuple[str, tuple[str, ...] | None]] = {}  # by id of a module-level statement
+def _insert(connection: Connection, write: str, table: sa.Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert positional ``rows``: COPY on PostgreSQL (psycopg), one executemany elsewhere.
 
-
-def _write_many(connection: Connection, statement: sa.Executable, rows: list[dict[str, Any]]) -> None:
-    """Execute ``statement`` once per row with ONE DBAPI executemany.
-
-    Measured: SQLAlchemy's own executemany spends ~10 µs per row on
-    parameter processing, more than SQLite spends storing the row; here the
-    SQL is compiled once per dialect and only time stamps are converted.
+    Measured on SQLite: SQLAlchemy's executemany spends ~10 µs per row on
+    parameter processing, more than SQLite spends storing the row.
     """
-    if not rows:
-        return
-    dialect = connection.dialect
-    key = (id(statement), dialect.name, dialect.driver)
-    entry = _COMPILED.get(key)
-    if entry is None:
-        compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
-        entry = _COMPILED[key] = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
-    sql, order = entry
-    to_db = time_processor(dialect)  # stored exactly as SQLAlchemy would store it
-    if to_db is not None:
-        times = [name for name in rows[0] if name.endswith("_time")]
-        rows = [{**row, **{name: to_db(row[name]) for name in times if row[name] is not None}} for row in rows]
-    if order is None:
-        connection.exec_driver_sql(sql, rows)
-    else:
-        connection.exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
-
-
-def _insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     if connection.dialect.driver == "psycopg":
-        insert_rows(connection, table, rows)  # COPY
+        insert_rows(connection, table, [dict(zip(columns, row)) for row in rows])
     else:
-        _write_many(connection, _INSERTS[table.name], rows)
+        execute_many(connection, write, rows)
 
 
 def index_provenance(connection: Connection, events: Sequence[StoredEvent]) -> None:

@@ -44,7 +44,17 @@ from ledger.epcis.identifiers import DIGITAL_LINK_HOST, Identifier, parse_digita
 from ledger.errors import LedgerError, NotFoundError
 from ledger.trace.indexing import OrderKey, key_kind, utc
 from ledger.trace.models import EDGE_AGGREGATION, EDGE_LOT, EDGE_TRANSFORMATION, TraceEdge, TraceState
-from ledger.trace.sql import EARLIEST, EVENT_COLUMNS, IN_CHUNK, LATEST, STATE_COLUMNS, db_time, fetch, fetch_in
+from ledger.trace.sql import (
+    EARLIEST,
+    EVENT_COLUMNS,
+    IN_CHUNK,
+    LATEST,
+    STATE_COLUMNS,
+    db_time,
+    fetch,
+    fetch_in,
+    remembered,
+)
 
 __all__ = [
     "DEFAULT_MAX_EDGES",
@@ -134,7 +144,7 @@ def iso(moment: datetime | str | None) -> str | None:
     return utc(moment).isoformat().replace("+00:00", "Z")
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=8192)  # small: every entry is one more object for each full GC to visit
 def _iso_text(text: str) -> str:
     return utc(text).isoformat().replace("+00:00", "Z")
 
@@ -353,6 +363,20 @@ def _states(conn: Connection, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
     return {row[0]: dict(zip(STATE_COLUMNS, row)) for row in fetch_in(conn, "states", list(keys))}
 
 
+PARTICIPANTS_CACHED = 10_000
+"""Up to this many participants, the directory is read once a second, not once per trace."""
+
+
+def _directory(conn: Connection) -> dict[str, tuple[str, str]] | None:
+    """All participants, id -> (GLN, name), re-read at most once a second; None if too many to keep."""
+
+    def load() -> dict[str, tuple[str, str]] | None:
+        rows = fetch(conn, "all_participants", [PARTICIPANTS_CACHED + 1])
+        return None if len(rows) > PARTICIPANTS_CACHED else {pid: (gln, name) for pid, gln, name in rows}
+
+    return remembered(conn, "participants", 1.0, load)
+
+
 def _participants_of(conn: Connection, ids: Iterable[str | None], locations: Iterable[str | None]) -> tuple[dict, dict]:
     """Names of participants by id, and by the GLN of each location: ({id: {...}}, {location: name})."""
     wanted_ids = sorted({i for i in ids if i})
@@ -360,13 +384,20 @@ def _participants_of(conn: Connection, ids: Iterable[str | None], locations: Ite
     glns = sorted({g for g in location_glns.values() if g})
     by_id: dict[str, dict[str, str]] = {}
     by_gln: dict[str, str] = {}
-    # Participants are few: one query, whatever the number of ids and places (chunked past 500 of either).
-    for start in range(0, max(len(wanted_ids), len(glns)), IN_CHUNK):
-        some_ids, some_glns = wanted_ids[start : start + IN_CHUNK] or [""], glns[start : start + IN_CHUNK] or [""]
-        for pid, gln, name in fetch(conn, "participants", [*some_ids, *some_glns], len(some_ids), len(some_glns)):
-            if pid in wanted_ids:
-                by_id[pid] = {"name": name, "gln": gln}
-            by_gln[gln] = name
+    directory = _directory(conn)
+    if directory is not None:
+        rows = [(pid, *directory[pid]) for pid in wanted_ids if pid in directory]
+        wanted_glns = set(glns)
+        rows += [(pid, gln, name) for pid, (gln, name) in directory.items() if gln in wanted_glns]
+    else:
+        rows = []
+        for start in range(0, max(len(wanted_ids), len(glns)), IN_CHUNK):
+            some_ids, some_glns = wanted_ids[start : start + IN_CHUNK] or [""], glns[start : start + IN_CHUNK] or [""]
+            rows += fetch(conn, "participants", [*some_ids, *some_glns], len(some_ids), len(some_glns))
+    for pid, gln, name in rows:
+        if pid in wanted_ids:
+            by_id[pid] = {"name": name, "gln": gln}
+        by_gln[gln] = name
     names = {location: by_gln[gln] for location, gln in location_glns.items() if gln in by_gln}
     return by_id, names
 

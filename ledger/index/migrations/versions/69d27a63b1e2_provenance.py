@@ -8,7 +8,6 @@ Create Date: 2026-11-29 09:52:46.230969
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '69d27a63b1e2'
 down_revision = '9d82598933ae'
 branch_labels = None
