@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,14 +37,16 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from local_server import serve  # noqa: E402
+
 from ledger.bootstrap import init_data_dir  # noqa: E402
-from ledger.client import epcis_document, sign_document  # noqa: E402
 from ledger.capture.signing import SigningDomain  # noqa: E402
+from ledger.client import epcis_document, sign_document  # noqa: E402
 from ledger.config import Settings  # noqa: E402
 from ledger.epcis.build import gln, gtin, item, object_event  # noqa: E402
 from ledger.participants.service import register_participant  # noqa: E402
 from ledger.runtime import open_ledger  # noqa: E402
-from tests.support import AnvilProcess, anvil_binary, free_port  # noqa: E402
+from tests.support import AnvilProcess, anvil_binary  # noqa: E402
 
 console = Console()
 FARM_GLN = gln("952100000001")
@@ -79,25 +80,6 @@ def prepare(settings: Settings, docs: int, tag: str) -> list[tuple[bytes, dict[s
         signed = sign_document(epcis_document(events), farmer, domain)
         prepared.append((json.dumps(signed.document).encode(), signed.headers | {"content-type": "application/json"}))
     return prepared
-
-
-def serve(settings: Settings, env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "TRACELEDGER_KEY_PASSWORD": "bench", **env_extra}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ledger.cli.main", "serve", "--data-dir", str(settings.data_dir), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
 
 
 def post_all(url: str, prepared: list[tuple[bytes, dict[str, str]]], clients: int = 2) -> float:
@@ -138,7 +120,7 @@ def ours(name: str, docs: int, database_url: str | None, rpc: AnvilProcess | Non
                             rpc_url=rpc.url if rpc else None, key_file=key_file)
         with console.status(f"{name}: preparing {docs} signed documents of 1,000 events"):
             prepared = prepare(settings, docs, uuid.uuid4().hex[:6])
-        process, url = serve(settings, env)
+        process, url = serve(settings.data_dir, env)
         try:
             with console.status(f"{name}: capturing"):
                 rate = post_all(url, prepared)

@@ -31,7 +31,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,8 @@ from rich.console import Console
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from local_server import serve  # noqa: E402
+
 from ledger.bootstrap import init_data_dir
 from ledger.capture.service import Submission, capture
 from ledger.capture.signing import SigningDomain
@@ -56,7 +57,6 @@ from ledger.config import Settings
 from ledger.epcis.build import aggregation_event, gln, gtin, item, lot, object_event, sscc, transformation_event
 from ledger.participants.service import register_participant
 from ledger.runtime import open_ledger
-from tests.support import free_port
 
 console = Console(width=120)
 CLIENTS = 32
@@ -212,25 +212,6 @@ def build(settings: Settings, total_events: int) -> dict[str, list[str]]:
     return keys
 
 
-def serve(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "TRACELEDGER_KEY_PASSWORD": "bench"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ledger.cli.main", "serve", "--data-dir", str(settings.data_dir), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
-
-
 def wait_anchored(url: str, engine_url: str) -> int:
     import sqlalchemy as sa
 
@@ -313,7 +294,7 @@ def main() -> None:
         settings = Settings(data_dir=Path(scratch) / "node", key_password="bench")
         console.print(f"[bold]build[/]: ~{args.events:,} events")
         keys = build(settings, args.events)
-        process, url = serve(settings)
+        process, url = serve(settings.data_dir)
         try:
             size = wait_anchored(url, settings.index_url)
             console.print(f"  server up at {url}; log of {size:,} records anchored")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -275,6 +275,3 @@ def load_capture(session: Session, capture_id: str) -> CaptureResult:
         raise NotFoundError(f"no capture {capture_id!r}")
     return CaptureResult(job.id, job.state, job.reason, json.loads(job.results), job.record_index)
 
-
-def hash_ids_of(events: Iterable[Mapping[str, Any]]) -> list[str]:
-    return [event_hash_id(event) for event in events]
