@@ -128,11 +128,12 @@ class Chain(ABC):
 
     def send(self, fn: ContractFunction | ContractConstructor, *, sender: LocalAccount, gas: int | None = None) -> HexBytes:
         """Sign and send without waiting: callers may pipeline many, then wait."""
-        tx: dict[str, Any] = {"from": sender.address, "chainId": self.chain_id}
-        tx.update(self._fees())
+        fees = self._fees()
+        tx: dict[str, Any] = {"from": sender.address, "chainId": self.chain_id, **fees}
         try:
             if gas is None:
-                estimate = self._guard(lambda: fn.estimate_gas({"from": sender.address}))
+                # With the fees: a node judges the sender's balance at the price it will pay (zero on zero-gas chains).
+                estimate = self._guard(lambda: fn.estimate_gas({"from": sender.address, **fees}))
                 gas = int(estimate * GAS_HEADROOM)
             tx["gas"] = gas
             tx["nonce"] = self._nonces.take(sender.address)

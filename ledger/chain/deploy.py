@@ -29,10 +29,11 @@ def participant_id(gln: str) -> bytes:
 
 
 def deploy_contracts(chain: Chain, admin: LocalAccount, *, operator_gln: str = OPERATOR_GLN) -> dict[str, str]:
-    """Deploy registry, anchor and trader whitelist; register the operator. Returns name -> address."""
+    """Deploy registry, anchor, trader whitelist and product status; register the operator. Returns name -> address."""
     registry = chain.deploy("ParticipantRegistry", sender=admin)
     anchor = chain.deploy("CheckpointAnchor", registry.address, sender=admin)
     whitelist = chain.deploy("TraderWhitelist", registry.address, sender=admin)
+    status = chain.deploy("ProductStatus", registry.address, sender=admin)
     chain.transact(
         registry.functions.registerParticipant(
             participant_id(operator_gln), int(operator_gln), OPERATOR_NAME,
@@ -44,4 +45,5 @@ def deploy_contracts(chain: Chain, admin: LocalAccount, *, operator_gln: str = O
         "ParticipantRegistry": registry.address,
         "CheckpointAnchor": anchor.address,
         "TraderWhitelist": whitelist.address,
+        "ProductStatus": status.address,
     }

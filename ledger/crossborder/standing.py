@@ -50,11 +50,12 @@ from ledger.whitelist.model import (
     parse_time,
     scope_names,
 )
-from ledger.whitelist.models import WhitelistCursor, WhitelistEventRow, WhitelistTrader
+from ledger.chain.mirror import ContractCursor
+from ledger.whitelist.models import WhitelistEventRow, WhitelistTrader
 from ledger.whitelist.uscc import validate_uscc
 
 _events = WhitelistEventRow.__table__
-_cursor = WhitelistCursor.__table__
+_cursor = ContractCursor.__table__
 _traders = WhitelistTrader.__table__
 
 SOURCE = "index mirror of the whitelist contract's events"

@@ -41,19 +41,5 @@ def try_sync(ledger: Any) -> tuple[bool, str | None]:
 
 
 def follow_whitelist(stop_event: threading.Event, ledger: Any, interval: float = 2.0) -> None:
-    """Sync every ``interval`` seconds until ``stop_event`` is set; failures back off up to 30 s."""
-    mirror = whitelist_mirror(ledger)
-    failures = 0
-    while not stop_event.is_set():
-        try:
-            report = mirror.sync()
-            if report.events:
-                logger.info("whitelist mirror: read %d event(s) up to block %d", report.events, report.to_block)
-            failures = 0
-        except LedgerError as error:
-            failures += 1
-            logger.warning("whitelist mirror: sync failed (%s); retrying", error.message)
-        except Exception:
-            failures += 1
-            logger.exception("whitelist mirror: sync failed; retrying")
-        stop_event.wait(min(interval * 2 ** min(failures, 5), 30.0) if failures else interval)
+    """Keep the mirror current until ``stop_event`` is set; failures back off up to 30 s."""
+    whitelist_mirror(ledger).follow(stop_event, interval)

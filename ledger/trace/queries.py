@@ -65,6 +65,7 @@ __all__ = [
     "contents_at",
     "current_state",
     "downstream_trace",
+    "participant_names",
     "product_listing",
     "upstream_trace",
 ]
@@ -400,6 +401,11 @@ def _participants_of(conn: Connection, ids: Iterable[str | None], locations: Ite
         by_gln[gln] = name
     names = {location: by_gln[gln] for location, gln in location_glns.items() if gln in by_gln}
     return by_id, names
+
+
+def participant_names(session: Session | Connection, ids: Iterable[str | None]) -> dict[str, dict[str, str]]:
+    """Participant id -> {"name", "gln"} for the registered ones among ``ids``."""
+    return _participants_of(_connection(session), ids, ())[0]
 
 
 def _state_json(row: Mapping[str, Any] | None, parties: Mapping[str, Any], places: Mapping[str, str]) -> dict[str, Any] | None:

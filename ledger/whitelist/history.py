@@ -23,15 +23,13 @@ from eth_utils import event_abi_to_log_topic
 from web3.contract import Contract
 
 from ledger.chain.base import Chain
+from ledger.chain.mirror import block_times
+from ledger.chain.mirror import fetch_logs as chain_logs
 from ledger.errors import LedgerError
 from ledger.whitelist.model import CreditLevel, Entry, EntryStatus, iso, scope_names
 from ledger.whitelist.uscc import from_bytes18, to_bytes18
 
 EVENT_NAMES = ("EntrySet", "EntrySuspended", "SuspensionLifted", "EntryRevoked", "CreditRepaired")
-LOG_PAGE_BLOCKS = 5_000
-"""Blocks per ``eth_getLogs`` request (nodes cap the range or the answer size)."""
-
-
 class HistoryGapError(LedgerError):
     """The events of a trader skip a version: the history read is incomplete."""
 
@@ -156,21 +154,9 @@ def decode_logs(contract: Contract, logs: Iterable[Any], block_times: dict[int, 
 
 
 def fetch_logs(chain: Chain, contract: Contract, from_block: int, to_block: int, uscc: str | None = None) -> list[Any]:
-    """Raw logs of the contract in [from_block, to_block], page by page."""
+    """Raw logs of the whitelist's events in [from_block, to_block] (of one trader if ``uscc``)."""
     topic0 = ["0x" + t.hex() for t in event_topics(contract)]
-    topics: list[Any] = [topic0] + ([uscc_topic(uscc)] if uscc else [])
-    logs: list[Any] = []
-    start = from_block
-    while start <= to_block:
-        end = min(start + LOG_PAGE_BLOCKS - 1, to_block)
-        query = {"address": contract.address, "fromBlock": start, "toBlock": end, "topics": topics}
-        logs.extend(chain._guard(lambda q=query: chain.w3.eth.get_logs(q)))
-        start = end + 1
-    return sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
-
-
-def block_times(chain: Chain, numbers: Iterable[int]) -> dict[int, int]:
-    return {n: chain._guard(lambda n=n: chain.w3.eth.get_block(n))["timestamp"] for n in sorted(set(numbers))}
+    return chain_logs(chain, contract, from_block, to_block, [topic0] + ([uscc_topic(uscc)] if uscc else []))
 
 
 def read_events(chain: Chain, contract: Contract, *, from_block: int, to_block: int | None = None,

@@ -3,8 +3,7 @@ names customs lists give traders, and the journal of bulk imports.
 
 The chain is the authority. ``whitelist_event`` holds every event of the
 contract the mirror has read (one row per log, unique by contract, block hash
-and log index) and ``whitelist_cursor`` the last block read with its hash (to
-notice a reorg); both can be dropped and rebuilt from the chain at any time.
+and log index); with its cursor (``contract_cursor``) it can be dropped and rebuilt from the chain at any time.
 ``whitelist_trader`` keeps the display names from import files (names are not
 on chain). ``whitelist_import``/``whitelist_import_batch`` record each bulk
 import's transactions as they are sent, so a re-run after a crash first
@@ -66,17 +65,6 @@ class WhitelistEventRow(SQLModel, table=True):
     valid_until: str | None = Field(default=None, sa_column=Column("valid_until", String(20), nullable=True))
     dossier_hash: str | None = Field(default=None, sa_column=Column("dossier_hash", String(66), nullable=True))
     reason: str | None = Field(default=None, sa_column=Column("reason", Text, nullable=True))
-
-
-class WhitelistCursor(SQLModel, table=True):
-    """The last block the mirror of one contract has read, and its hash."""
-
-    __tablename__ = "whitelist_cursor"
-
-    contract: str = Field(sa_column=Column("contract", String(42), primary_key=True))
-    block_number: int = Field(sa_column=Column("block_number", BigInteger, nullable=False))
-    block_hash: str = Field(sa_column=Column("block_hash", String(66), nullable=False))
-    updated_at: datetime = Field(default_factory=_utc_now, sa_column=Column("updated_at", DateTime(timezone=True), nullable=False))
 
 
 class WhitelistTrader(SQLModel, table=True):

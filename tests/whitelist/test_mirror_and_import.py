@@ -61,7 +61,7 @@ def test_the_mirror_follows_the_chain_and_rebuilds_from_it(wl, engine) -> None:
     # Drop the mirror: syncing again rebuilds it from the chain alone.
     with engine.begin() as conn:
         conn.execute(sa.delete(WhitelistEventRow))
-        conn.exec_driver_sql("DELETE FROM whitelist_cursor")
+        conn.exec_driver_sql("DELETE FROM contract_cursor")
     mirror.sync()
     assert mirror.events() == from_chain
     assert replay_all(mirror.events()) == {e.uscc: e for e in w.entries([uscc(i) for i in range(1, 12)])}
