@@ -40,8 +40,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from api.page_kit import content_language, pick_language
 from api.pages import render_consumer_page, render_product_page
 from ledger.epcis.identifiers import Identifier, parse_digital_link
+from ledger.status.queries import trace_status
+from ledger.status.subjects import CONTRACT_NAME as STATUS_CONTRACT
 from ledger.trace.evidence import attach_proofs
 from ledger.trace.queries import (
     DEFAULT_MAX_EDGES,
@@ -125,9 +128,15 @@ def wants_html(request: Request) -> bool:
 
 
 def _language(request: Request) -> str:
-    chosen = request.query_params.get("lang") or request.headers.get("accept-language", "")
-    tag = chosen.split(",")[0].split(";")[0].strip()
-    return tag or "en"
+    """zh or en: ``?lang=`` wins, else the best of them in ``Accept-Language``, else English."""
+    return pick_language(request.headers.get("accept-language"), request.query_params.get("lang"))
+
+
+def _with_status(request: Request, connection: Any, trace: dict[str, Any]) -> dict[str, Any]:
+    """Add the recalls and pack status the index mirrors from the chain (``status``; None without the contract)."""
+    address = request.app.state.ledger.manifest.contracts.get(STATUS_CONTRACT)
+    trace["status"] = trace_status(connection, trace, contract=address) if address else None
+    return trace
 
 
 def _json(body: Any, status_code: int = 200) -> Response:
@@ -146,12 +155,16 @@ def _resolve(request: Request) -> Response:
             listing = product_listing(connection, identifier)
             listing["requested"] = {"uri": identifier.uri, "attributes": _attributes(identifier)}
             if html:
-                return HTMLResponse(render_product_page(listing, _language(request)), headers={"Vary": "Accept"})
+                lang = _language(request)
+                page = render_product_page(listing, lang, here=_requested(request))
+                return HTMLResponse(page, headers=content_language(lang))
             return _json(listing)
-        trace = attach_proofs(connection, upstream_trace(connection, identifier))
+        trace = _with_status(request, connection, attach_proofs(connection, upstream_trace(connection, identifier)))
     trace["requested"] = {"uri": identifier.uri, "attributes": _attributes(identifier)}
     if html:
-        return HTMLResponse(render_consumer_page(trace, _language(request)), headers={"Vary": "Accept"})
+        lang = _language(request)
+        page = render_consumer_page(trace, lang, here=_requested(request))  # links keep the path and ?17=
+        return HTMLResponse(page, headers=content_language(lang))
     return _json(trace)
 
 
@@ -198,7 +211,7 @@ def _upstream(request: Request, max_nodes: int, max_edges: int, max_events: int)
     identifier = parse_digital_link(_requested(request, "/v1/trace/upstream"))
     with _engine(request).connect() as connection:
         trace = upstream_trace(connection, identifier, max_nodes=max_nodes, max_edges=max_edges, max_events=max_events)
-        return _json(attach_proofs(connection, trace))
+        return _json(_with_status(request, connection, attach_proofs(connection, trace)))
 
 
 @router.get("/v1/trace/downstream/{path:path}", summary="Downstream impact (recall) report of a lot, item or container")
@@ -224,7 +237,7 @@ def _downstream(request: Request, max_nodes: int, max_edges: int, max_events: in
 async def contents(
     path: str,
     request: Request,
-    at: Annotated[int | None, Query(ge=0, description="Log index of an event, e.g. the pallet's shipping.")] = None,
+    at: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Log index of an event, e.g. the pallet's shipping.")] = None,  # SQL BIGINT
     max_nodes: MaxNodes = DEFAULT_MAX_NODES,
 ) -> Response:
     return await _run(request, _contents, at, max_nodes)

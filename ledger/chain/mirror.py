@@ -49,6 +49,8 @@ class ContractCursor(SQLModel, table=True):
     __tablename__ = "contract_cursor"
 
     contract: str = Field(sa_column=sa.Column("contract", sa.String(42), primary_key=True))
+    name: str | None = Field(default=None, sa_column=sa.Column("name", sa.String(64)))
+    """The contract's name in the data dir manifest: which mirror this cursor is."""
     block_number: int = Field(sa_column=sa.Column("block_number", sa.BigInteger, nullable=False))
     block_hash: str = Field(sa_column=sa.Column("block_hash", sa.String(66), nullable=False))
     updated_at: datetime = Field(
@@ -100,13 +102,14 @@ def log_position(log: Any) -> dict[str, Any]:
 class EventMirror:
     """The mirror of one contract, read from ``start_block`` on.
 
-    Subclasses set ``table`` (the events table with ``contract``, ``block_number``,
+    Subclasses set ``contract_name``, ``table`` (the events table with ``contract``, ``block_number``,
     ``block_hash`` and ``log_index`` columns) and ``lock_id``, and implement
     :meth:`rows`.
     """
 
     table: ClassVar[sa.Table]
     lock_id: ClassVar[int]
+    contract_name: ClassVar[str]
 
     def __init__(self, engine: Engine, chain: Chain, contract: Contract, *, start_block: int = 0) -> None:
         self.engine = engine
@@ -173,7 +176,7 @@ class EventMirror:
             values = {"block_number": head["number"], "block_hash": "0x" + bytes(head["hash"]).hex(),
                       "updated_at": datetime.now(UTC)}
             if cursor is None:
-                conn.execute(sa.insert(_cursor).values(contract=address, **values))
+                conn.execute(sa.insert(_cursor).values(contract=address, name=self.contract_name, **values))
             else:
                 conn.execute(sa.update(_cursor).where(_cursor.c.contract == address).values(**values))
         return SyncReport(next_block, head["number"], len(rows), rewound_to)

@@ -51,6 +51,7 @@ from ledger.whitelist.model import (
     scope_names,
 )
 from ledger.chain.mirror import ContractCursor
+from ledger.whitelist.service import CONTRACT_NAME as WHITELIST_CONTRACT
 from ledger.whitelist.models import WhitelistEventRow, WhitelistTrader
 from ledger.whitelist.uscc import validate_uscc
 
@@ -83,10 +84,12 @@ class MirrorState:
 
 
 def mirror_state(session: Session | Connection, contract: str | None = None) -> MirrorState:
-    """The mirror's cursor for ``contract`` (default: the contract synced most recently)."""
+    """The mirror's cursor for ``contract`` (default: the whitelist contract synced most recently)."""
     query = sa.select(_cursor.c.contract, _cursor.c.block_number, _cursor.c.block_hash, _cursor.c.updated_at)
     if contract is not None:
         query = query.where(_cursor.c.contract == contract)
+    else:
+        query = query.where(_cursor.c.name == WHITELIST_CONTRACT)
     row = _conn(session).execute(query.order_by(_cursor.c.updated_at.desc()).limit(1)).first()
     if row is None:
         return MirrorState(contract, None, None, None)

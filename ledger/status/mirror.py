@@ -46,6 +46,7 @@ def _hex(value: bytes) -> str:
 class StatusMirror(EventMirror):
     """The mirror of one ProductStatus contract."""
 
+    contract_name = CONTRACT_NAME
     table = _events
     lock_id = MIRROR_LOCK
 

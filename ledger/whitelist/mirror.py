@@ -15,6 +15,7 @@ from ledger.chain.mirror import EventMirror, SyncReport, block_times
 from ledger.whitelist.history import WhitelistEvent, decode_logs, fetch_logs
 from ledger.whitelist.model import CreditLevel, EntryStatus
 from ledger.whitelist.models import WhitelistEventRow
+from ledger.whitelist.service import CONTRACT_NAME
 
 __all__ = ["SyncReport", "WhitelistMirror"]
 
@@ -61,6 +62,7 @@ def _event(row: sa.Row) -> WhitelistEvent:
 class WhitelistMirror(EventMirror):
     """The mirror of one TraderWhitelist contract, read from ``start_block`` on."""
 
+    contract_name = CONTRACT_NAME
     table = _events
     lock_id = MIRROR_LOCK
 

@@ -23,6 +23,23 @@ def demo_dir(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     return data_dir, {"TRACELEDGER_KEY_PASSWORD_FILE": str(password_file)}
 
 
+def test_demo_writes_labels_pages_and_a_verified_scan(demo_dir) -> None:
+    from scanner.decode import read_identifier
+
+    data_dir, _ = demo_dir
+    out = data_dir / "out"
+    label = out / "labels" / "sauce-lot.png"
+    assert read_identifier(label).canonical == "/01/09521000000278/10/RS-4471"
+    assert "<svg" in (out / "labels" / "sauce-lot.svg").read_text()
+    assert (out / "labels" / "drug-packs.pdf").read_bytes().startswith(b"%PDF")
+    english, chinese = (out / "sauce-lot.en.html").read_text(), (out / "sauce-lot.zh.html").read_text()
+    assert "Salmonella found in field 7" in english and "Salmonella found in field 7" in chinese
+    assert 'lang="zh' in chinese and 'lang="en' in english
+    verdict = json.loads((out / "scan-verdict.json").read_text())
+    assert verdict["verdict"] == "VERIFIED" and verdict["headline"] == "VERIFIED — RECALLED"
+    assert all(check["outcome"] == "pass" for check in verdict["checks"])
+
+
 def test_demo_leaves_a_data_dir_that_audits_clean(demo_dir) -> None:
     data_dir, env = demo_dir
     assert (data_dir / "traceledger.json").exists() and (data_dir / "index.sqlite").exists()

@@ -70,9 +70,9 @@ def test_a_browser_gets_the_consumer_page(node) -> None:
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = response.text
     assert "<title>" in page and key_of(PACKS[0]) in page
-    assert "Dispensed" in page and "City Hospital Pharmacy" in page and "Shipping" in page
+    assert "Dispensed" in page and "City Hospital Pharmacy" in page and "Shipped" in page
     chinese = node.http.get(key_of(PACKS[0]), headers={**BROWSER, "Accept-Language": "zh-CN,zh;q=0.9"})
-    assert 'lang="zh"' in chinese.text and "流转记录" in chinese.text
+    assert 'lang="zh-CN"' in chinese.text and "流转记录" in chinese.text
 
 
 def test_digital_link_forms_all_resolve(node) -> None:

@@ -19,6 +19,8 @@ depends_on = None
 def upgrade() -> None:
     # The whitelist's cursor table keyed by contract serves every contract mirror now.
     op.rename_table('whitelist_cursor', 'contract_cursor')
+    op.add_column('contract_cursor', sa.Column('name', sa.String(length=64), nullable=True))
+    op.execute("UPDATE contract_cursor SET name = 'TraderWhitelist'")
     op.create_table('product_status',
     sa.Column('key', sa.String(length=128), nullable=False),
     sa.Column('subject', sa.String(length=66), nullable=False),
@@ -70,4 +72,6 @@ def downgrade() -> None:
 
     op.drop_table('product_status_event')
     op.drop_table('product_status')
+    with op.batch_alter_table('contract_cursor', schema=None) as batch_op:
+        batch_op.drop_column('name')
     op.rename_table('contract_cursor', 'whitelist_cursor')
