@@ -65,6 +65,7 @@ __all__ = [
     "contents_at",
     "current_state",
     "downstream_trace",
+    "lot_items",
     "participant_names",
     "product_listing",
     "upstream_trace",
@@ -461,6 +462,11 @@ def _node_json(node: _Node, state: dict[str, Any] | None) -> dict[str, Any]:
 def _lot_items(conn: Connection, lot: str, limit: int = LOT_ITEMS_SHOWN) -> dict[str, Any]:
     rows = [target for (target,) in fetch(conn, "lot_items", [lot, limit + 1])]
     return {"items": list(dict.fromkeys(rows[:limit])), "more": len(rows) > limit}
+
+
+def lot_items(session: Session | Connection, lot_key: str | Identifier, *, limit: int = LOT_ITEMS_SHOWN) -> dict[str, Any]:
+    """The serialized items known for a lot (``items``, canonical keys) and whether there are ``more``."""
+    return _lot_items(_connection(session), canonical_key(lot_key), limit)
 
 
 def _limits(max_nodes: int, max_edges: int, max_events: int) -> dict[str, int]:
