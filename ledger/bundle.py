@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
+from web3.contract import Contract
 
 from ledger.anchor.models import Checkpoint, CheckpointStatus
 from ledger.chain.base import Chain
@@ -108,42 +109,103 @@ def _hex32(value: Any, field: str) -> bytes:
     return raw
 
 
+def _require_format(bundle: Any) -> None:
+    if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
+        shown = bundle.get("format") if isinstance(bundle, dict) else type(bundle).__name__
+        raise BundleError(f"not a traceledger evidence bundle (format {shown!r}, expected {BUNDLE_FORMAT!r})")
+
+
+class UnknownCheckpointError(BundleError):
+    """The anchor contract holds no checkpoint of the size a proof was made for."""
+
+
+@dataclass(frozen=True)
+class ChainCheckpoint:
+    """A checkpoint as the anchor contract holds it (``ICheckpointAnchor.Checkpoint``)."""
+
+    tree_size: int
+    root_hash: bytes
+    timestamp: int
+    block_number: int
+    submitter: str
+
+
+def read_chain_checkpoint(chain: Chain, anchor: Contract, size: int) -> ChainCheckpoint:
+    """The checkpoint of ``size`` read from ``anchor`` on ``chain``: never from an index or an API.
+
+    Raises UnknownCheckpointError when that size was never anchored.
+    """
+    try:
+        size_, root, timestamp, block_number, submitter = chain.call(anchor.functions.checkpointOfSize(size))
+    except ContractRevertError as exc:
+        if exc.error_name == "Anchor__UnknownCheckpoint":
+            raise UnknownCheckpointError(f"the chain has no checkpoint of size {size}: it was never anchored") from None
+        raise
+    return ChainCheckpoint(int(size_), bytes(root), int(timestamp), int(block_number), str(submitter))
+
+
+def prove_record_included(
+    *, kind: str, body: str, index: int, size: int, proof: list[bytes], root: bytes, claimed_leaf: bytes | None = None
+) -> bytes:
+    """Re-hash a record into its leaf and walk its inclusion proof to ``root``; return the leaf hash.
+
+    Raises BundleError when ``claimed_leaf`` (the leaf hash a server sent
+    along) is not the record's, a ProofError when the proof does not lead to ``root``.
+    """
+    leaf = record_leaf_hash(kind, body)
+    if claimed_leaf is not None and claimed_leaf != leaf:
+        raise BundleError("the record does not hash to its leafHash: the record was altered")
+    verify_inclusion(leaf, index, size, proof, root)
+    return leaf
+
+
 def verify_bundle(bundle: dict[str, Any], chain: Chain) -> BundleVerdict:
-    """Check ``bundle`` against ``chain``; raise BundleError (or a LogError) naming what fails."""
-    if bundle.get("format") != BUNDLE_FORMAT:
-        raise BundleError(f"not a traceledger evidence bundle (format {bundle.get('format')!r}, expected {BUNDLE_FORMAT!r})")
+    """Check ``bundle`` against ``chain``, trusting the anchor contract the bundle names.
+
+    Raises BundleError (or a LogError) naming what fails.
+    """
+    _require_format(bundle)
+    try:
+        contract_address, chain_id = str(bundle["checkpoint"]["contract"]), int(bundle["checkpoint"]["chainId"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"bundle is missing or mangles a field: {exc}") from None
+    if chain.chain_id != chain_id:
+        raise BundleError(f"the bundle's checkpoint is on chain {chain_id}, but the node is on chain {chain.chain_id}")
+    if not chain.code_at(contract_address):
+        raise BundleError(f"no anchor contract at {contract_address} on chain {chain_id}")
+    return verify_bundle_with_anchor(bundle, chain, chain.contract("CheckpointAnchor", contract_address))
+
+
+def verify_bundle_with_anchor(bundle: dict[str, Any], chain: Chain, anchor: Contract) -> BundleVerdict:
+    """Check ``bundle`` against the checkpoints of ``anchor``, an anchor contract the caller trusts.
+
+    The record is re-hashed, its proof walked to the bundle's root, and that
+    root compared with the one ``anchor`` holds for the bundle's tree size;
+    the bundle's own ``checkpoint.contract`` is not consulted. Raises
+    BundleError (or a LogError) naming what fails.
+    """
+    _require_format(bundle)
     try:
         record = bundle["record"]
         index, kind, body = int(record["index"]), str(record["kind"]), str(record["body"])
         cp = bundle["checkpoint"]
-        size, contract_address, chain_id = int(cp["treeSize"]), str(cp["contract"]), int(cp["chainId"])
+        size = int(cp["treeSize"])
         proof = [_hex32(h, f"inclusionProof[{i}]") for i, h in enumerate(bundle["inclusionProof"])]
         claimed_root = _hex32(cp["rootHash"], "checkpoint.rootHash")
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"bundle is missing or mangles a field: {exc}") from None
 
-    leaf = record_leaf_hash(kind, body)
-    if "leafHash" in bundle and _hex32(bundle["leafHash"], "leafHash") != leaf:
-        raise BundleError("the record does not hash to the bundle's leafHash: the record was altered")
-    verify_inclusion(leaf, index, size, proof, claimed_root)
-
-    if chain.chain_id != chain_id:
-        raise BundleError(f"the bundle's checkpoint is on chain {chain_id}, but the node is on chain {chain.chain_id}")
-    if not chain.code_at(contract_address):
-        raise BundleError(f"no anchor contract at {contract_address} on chain {chain_id}")
-    anchor = chain.contract("CheckpointAnchor", contract_address)
-    try:
-        on_chain = chain.call(anchor.functions.checkpointOfSize(size))
-    except ContractRevertError as exc:
-        if exc.error_name == "Anchor__UnknownCheckpoint":
-            raise BundleError(f"the chain has no checkpoint of size {size}: the bundle's checkpoint was never anchored") from None
-        raise
-    chain_root = bytes(on_chain[1])
-    if chain_root != claimed_root:
+    claimed_leaf = _hex32(bundle["leafHash"], "leafHash") if "leafHash" in bundle else None
+    prove_record_included(
+        kind=kind, body=body, index=index, size=size, proof=proof, root=claimed_root, claimed_leaf=claimed_leaf
+    )
+    on_chain = read_chain_checkpoint(chain, anchor, size)
+    if on_chain.root_hash != claimed_root:
         raise BundleError(
-            f"checkpoint {size}: the chain anchored root 0x{chain_root.hex()}, the bundle claims 0x{claimed_root.hex()}"
+            f"checkpoint {size}: the chain anchored root 0x{on_chain.root_hash.hex()}, "
+            f"the bundle claims 0x{claimed_root.hex()}"
         )
-    return BundleVerdict(index, size, chain_root, cp.get("blockNumber"), int(on_chain[3]), chain_id)
+    return BundleVerdict(index, size, on_chain.root_hash, cp.get("blockNumber"), on_chain.block_number, chain.chain_id)
 
 
 def read_bundle(path: Path) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""``traceledger status ...``: recalls and pack status on chain from the command line.
+"""``traceledger product ...``: recalls and pack status on chain from the command line.
 
 Writes are sent by ``--key FILE`` (the acting participant's keystore; default:
 the service key), whose on-chain role authorises them: REGULATOR recalls

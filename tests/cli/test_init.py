@@ -26,7 +26,7 @@ def test_init_creates_a_data_dir_that_opens(tmp_path: Path) -> None:
     report = init_data_dir(settings)
     assert report.created
     manifest = json.loads((data_dir / MANIFEST_NAME).read_text())
-    assert set(manifest["contracts"]) == {"ParticipantRegistry", "CheckpointAnchor", "TraderWhitelist"}
+    assert set(manifest["contracts"]) == {"ParticipantRegistry", "CheckpointAnchor", "TraderWhitelist", "ProductStatus"}
     assert (data_dir / "keystore" / "admin.json").stat().st_mode & 0o077 == 0
     with open_ledger(settings) as ledger:
         assert ledger.service_account.address == manifest["service_address"]
