@@ -5,8 +5,9 @@ each event with its log record, leaf hash and inclusion proof, the
 checkpoint they lead to, the participants' names and the recall and pack
 status its index mirrors. :func:`verify_trace` re-derives everything that
 matters from the records themselves and from the chain, through a
-:class:`ChainReader` built on contract addresses the *user* trusts (a data
-dir manifest, or addresses given on the command line), never the API's.
+:class:`~scanner.chain_reader.ChainReader` built on contract addresses the
+*user* trusts (a data dir manifest, or addresses given on the command
+line), never the API's. It concludes in a :class:`~scanner.verdict.Verdict`.
 
 Named checks, each passing, failing (the API lied or is broken) or partial
 (something could not be checked yet):
@@ -38,48 +39,48 @@ Named checks, each passing, failing (the API lied or is broken) or partial
 ``anchoring``
     events not anchored yet are listed (partial, not a failure).
 
-A recall or a decommissioned pack is a *verified warning*, not a failure:
-the verdict says ``VERIFIED — RECALLED``.
+The chain reader, the verdict and the readers of the API's answer live in
+:mod:`scanner.chain_reader`, :mod:`scanner.verdict` and
+:mod:`scanner.trace_answer`; the public names are re-exported here.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import orjson
-from eth_utils import to_checksum_address
-from web3.contract import Contract
-from web3.exceptions import Web3Exception
 
-from ledger.bundle import (
-    BundleError,
-    ChainCheckpoint,
-    UnknownCheckpointError,
-    prove_record_included,
-    read_chain_checkpoint,
-    verify_bundle_with_anchor,
-)
+from ledger.bundle import BundleError, ChainCheckpoint, prove_record_included, verify_bundle_with_anchor
 from ledger.capture.service import CAPTURE_KIND, EVENT_KIND, event_identifiers
-from ledger.capture.signing import SignatureError, SigningDomain, recover_signer
-from ledger.chain.base import Chain
-from ledger.chain.reverts import ContractRevertError
+from ledger.capture.signing import SignatureError, recover_signer
 from ledger.epcis.hashid import event_hash_id
 from ledger.epcis.identifiers import parse_epc
-from ledger.epcis.vocab import BIZ_STEP, DISPOSITION, normalize
-from ledger.errors import ConfigError, LedgerError
+from ledger.epcis.vocab import BIZ_STEP, DISPOSITION
+from ledger.errors import LedgerError
 from ledger.log.errors import ProofError
 from ledger.records.encoding import record_leaf_hash
-from ledger.status.service import ChainStatus, read_statuses
-from ledger.status.subjects import PackStatus, subject_id
+from ledger.status.service import ChainStatus
+from ledger.status.subjects import PackStatus
 from ledger.trace.indexing import lot_links
+from scanner.chain_reader import ChainReader, TrustedContracts
+from scanner.trace_answer import (
+    MalformedAnswer,
+    ServedEvent,
+    hex32,
+    instant,
+    place_of,
+    required_field,
+    vocabulary_term,
+)
+from scanner.verdict import Check, JourneyStep, StatusWarning, Verdict
 
 __all__ = [
-    "Check",
     "ChainReader",
+    "Check",
     "JourneyStep",
     "StatusWarning",
     "TrustedContracts",
@@ -87,408 +88,15 @@ __all__ = [
     "verify_trace",
 ]
 
-Outcome = Literal["pass", "fail", "partial"]
 EvidenceSource = Callable[[int], Any]
 """Gets the evidence bundle of a log record (``/v1/records/{i}/evidence``); raises LedgerError if it cannot."""
 
 CHECK_ORDER = ("subject", "events", "inclusion", "checkpoint", "signatures", "actors", "status", "anchoring")
 """Checks in the order they are reported; the first failing one gives the verdict's reason."""
 _SERVER_ADDED_FIELDS = ("tl:eventHashID", "tl:logIndex")
-_ZERO32 = bytes(32)
 
 
-# --- the chain, as the user trusts it ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrustedContracts:
-    """Where the scanner reads the truth: addresses from the user, never from the API.
-
-    ``anchor`` is the CheckpointAnchor; the participant registry is read from
-    it on chain. ``status`` (ProductStatus) may be None: recalls then go
-    unchecked and the verdict is at best PARTLY VERIFIED. ``chain_id``, when
-    given, must be the node's. ``registry``, when given (a data dir manifest
-    names it), must be the anchor's. ``from_block``: where the contracts were
-    deployed, the first block searched for recall notices.
-    """
-
-    anchor: str
-    status: str | None = None
-    chain_id: int | None = None
-    registry: str | None = None
-    from_block: int = 0
-    source: str = "the command line"
-    """Where the addresses came from, for messages (``--anchor/--status``, a manifest's path)."""
-
-
-@dataclass(frozen=True)
-class ChainParticipant:
-    """A participant as the registry on chain holds it (id as 0x hex, 13-digit GLN, display name)."""
-
-    id: str
-    gln: str
-    name: str
-
-
-class ChainReader:
-    """Reads checkpoints, participants and product status from the trusted contracts.
-
-    Reads are made at one block, the chain head pinned when a verification
-    starts, so one verdict describes one state of the chain. Answers are
-    cached (a trace repeats the same few sizes, keys and participants), so
-    use one reader per scan. Construction
-    checks the trust configuration (chain id, code at the addresses, one
-    registry behind both contracts) and raises ConfigError naming the
-    problem; a node that stops answering raises ChainError.
-    """
-
-    def __init__(self, chain: Chain, trusted: TrustedContracts) -> None:
-        self.chain = chain
-        self.trusted = trusted
-        self.chain_id = chain.chain_id
-        if trusted.chain_id is not None and trusted.chain_id != self.chain_id:
-            raise ConfigError(
-                f"the node at {chain.description} is on chain {self.chain_id}, but the trusted contracts are on "
-                f"chain {trusted.chain_id}: wrong RPC URL?"
-            )
-        self.anchor = self._contract("CheckpointAnchor", trusted.anchor)
-        self.registry_address = self._registry_of(self.anchor)
-        if trusted.registry is not None and to_checksum_address(trusted.registry) != self.registry_address:
-            raise ConfigError(
-                f"the anchor contract {self.anchor.address} answers to registry {self.registry_address}, not to "
-                f"the trusted registry {trusted.registry}: not the same ledger"
-            )
-        self.registry = chain.contract("ParticipantRegistry", self.registry_address)
-        self.status: Contract | None = None
-        if trusted.status is not None:
-            self.status = self._contract("ProductStatus", trusted.status)
-            status_registry = self._registry_of(self.status)
-            if status_registry != self.registry_address:
-                raise ConfigError(
-                    f"the ProductStatus contract {self.status.address} answers to registry {status_registry}, the "
-                    f"anchor contract to {self.registry_address}: they are not of the same ledger"
-                )
-        self.head = 0
-        self.pin_head()
-        self._checkpoints: dict[int, ChainCheckpoint | None] = {}
-        self._participants: dict[str, ChainParticipant | None] = {}
-        self._key_owners: dict[str, str | None] = {}
-        self._gln_owners: dict[str, str | None] = {}
-
-    def pin_head(self) -> int:
-        """Read the chain head again; status, registry and counts are read at that block from now on."""
-        self.head = int(self.chain.w3.eth.block_number)
-        return self.head
-
-    def _contract(self, name: str, address: str) -> Contract:
-        try:
-            checksummed = to_checksum_address(address)
-        except ValueError:
-            raise ConfigError(f"{name} address {address!r} from {self.trusted.source} is not an address") from None
-        if not self.chain.code_at(checksummed):
-            raise ConfigError(
-                f"no {name} contract at {checksummed} (from {self.trusted.source}) on chain {self.chain_id} "
-                f"at {self.chain.description}"
-            )
-        return self.chain.contract(name, checksummed)
-
-    def _registry_of(self, contract: Contract) -> str:
-        try:
-            return to_checksum_address(self.chain.call(contract.functions.registry()))
-        except (ContractRevertError, ValueError, Web3Exception):
-            raise ConfigError(
-                f"the contract at {contract.address} (from {self.trusted.source}) does not answer as a traceledger "
-                "contract: wrong address?"
-            ) from None
-
-    @property
-    def anchor_address(self) -> str:
-        return self.anchor.address
-
-    @property
-    def status_address(self) -> str | None:
-        return self.status.address if self.status is not None else None
-
-    @property
-    def signing_domain(self) -> SigningDomain:
-        """The EIP-712 domain captures are signed in: this chain and the registry behind the anchor."""
-        return SigningDomain(chain_id=self.chain_id, verifying_contract=self.registry_address)
-
-    def checkpoint(self, size: int) -> ChainCheckpoint | None:
-        """The anchored checkpoint of ``size``, or None if the chain has none."""
-        if size not in self._checkpoints:
-            try:
-                self._checkpoints[size] = read_chain_checkpoint(self.chain, self.anchor, size)
-            except UnknownCheckpointError:
-                self._checkpoints[size] = None
-        return self._checkpoints[size]
-
-    def latest_checkpoint_size(self) -> int:
-        """Size of the newest anchored checkpoint (0 if none)."""
-        if int(self.chain.call(self.anchor.functions.checkpointCount(), self.head)) == 0:
-            return 0
-        return int(self.chain.call(self.anchor.functions.latestCheckpoint(), self.head)[0])
-
-    def participant(self, participant_id: str) -> ChainParticipant | None:
-        """The registered participant ``participant_id`` (0x hex), or None."""
-        wanted = participant_id.lower()
-        if wanted not in self._participants:
-            try:
-                raw = bytes.fromhex(wanted.removeprefix("0x"))
-            except ValueError:
-                raw = b""
-            found = None
-            if len(raw) == 32 and raw != _ZERO32:
-                try:
-                    pid, gln, name, *_ = self.chain.call(self.registry.functions.getParticipant(raw), self.head)
-                    found = ChainParticipant("0x" + bytes(pid).hex(), str(gln).zfill(13), str(name))
-                except ContractRevertError:
-                    found = None
-            self._participants[wanted] = found
-        return self._participants[wanted]
-
-    def participant_of_key(self, address: str) -> str | None:
-        """The participant (0x hex) a signing key belongs or belonged to, or None if never registered."""
-        wanted = address.lower()
-        if wanted not in self._key_owners:
-            try:
-                key = to_checksum_address(address)
-            except ValueError:  # not an address at all: no key of anyone
-                self._key_owners[wanted] = None
-                return None
-            owner = bytes(self.chain.call(self.registry.functions.participantOf(key), self.head))
-            self._key_owners[wanted] = "0x" + owner.hex() if owner != _ZERO32 else None
-        return self._key_owners[wanted]
-
-    def participant_of_gln(self, gln: str) -> str | None:
-        """The participant registered under a 13-digit GLN, or None."""
-        if gln not in self._gln_owners:
-            owner = bytes(self.chain.call(self.registry.functions.participantOfGln(int(gln)), self.head))
-            self._gln_owners[gln] = "0x" + owner.hex() if owner != _ZERO32 else None
-        return self._gln_owners[gln]
-
-    def statuses(self, keys: Iterable[str], block: int) -> dict[str, ChainStatus]:
-        """Recall and pack status of ``keys`` at ``block``. Precondition: a ProductStatus contract is trusted."""
-        assert self.status is not None
-        return read_statuses(chain=self.chain, contract=self.status, keys=keys, block=block)
-
-    def recall_notice(self, key: str) -> str | None:
-        """The public text of the recall of ``key`` in force, from the contract's own ``Recalled`` events."""
-        assert self.status is not None
-        logs = self.status.events.Recalled.get_logs(
-            argument_filters={"subject": subject_id(key)}, from_block=self.trusted.from_block, to_block=self.head
-        )
-        notices = [log["args"]["notice"] for log in logs if log["args"]["key"] == key]
-        return notices[-1] if notices else None
-
-
-# --- the verdict -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    """One named check: ``outcome`` pass, fail (with ``problems``) or partial (what was not checked)."""
-
-    name: str
-    outcome: Outcome
-    detail: str
-    problems: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "outcome": self.outcome, "detail": self.detail, "problems": list(self.problems)}
-
-
-@dataclass(frozen=True)
-class JourneyStep:
-    """One event of the journey, as its verified record says it (names read from the chain)."""
-
-    log_index: int
-    time: str
-    step: str
-    disposition: str | None
-    place: str | None
-    place_id: str | None
-    actor: str | None
-    actor_id: str | None
-    relation: str
-    keys: tuple[str, ...]
-    anchored: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "logIndex": self.log_index, "time": self.time, "step": self.step, "disposition": self.disposition,
-            "place": self.place, "placeId": self.place_id, "actor": self.actor, "actorId": self.actor_id,
-            "relation": self.relation, "keys": list(self.keys), "anchored": self.anchored,
-        }
-
-
-@dataclass(frozen=True)
-class StatusWarning:
-    """A recall in force, or a pack that left the supply chain, as the chain records it."""
-
-    key: str
-    relation: str
-    kind: str
-    """``recalled``, or the pack status: ``dispensed``, ``stolen``, ``destroyed``."""
-    at: str | None
-    by: str | None
-    by_name: str | None
-    notice: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "relation": self.relation, "kind": self.kind, "at": self.at, "by": self.by,
-                "byName": self.by_name, "notice": self.notice}
-
-    def describe(self) -> str:
-        who = f" by {self.by_name or self.by}" if (self.by_name or self.by) else ""
-        when = f" on {self.at}" if self.at else ""
-        what = f"{self.relation} {self.key}" if self.relation != "self" else self.key
-        text = f"{self.kind.upper()}: {what}{who}{when}"
-        return f"{text}: {self.notice}" if self.notice else text
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the scanner concludes, check by check, and the journey it can vouch for."""
-
-    key: str
-    checks: tuple[Check, ...]
-    journey: tuple[JourneyStep, ...] = ()
-    warnings: tuple[StatusWarning, ...] = ()
-    unanchored: tuple[int, ...] = ()
-    checkpoint: ChainCheckpoint | None = None
-    chain_id: int | None = None
-    block: int | None = None
-
-    @property
-    def status(self) -> Literal["VERIFIED", "PARTLY VERIFIED", "NOT VERIFIED"]:
-        outcomes = {check.outcome for check in self.checks}
-        if "fail" in outcomes:
-            return "NOT VERIFIED"
-        return "PARTLY VERIFIED" if "partial" in outcomes else "VERIFIED"
-
-    @property
-    def failed(self) -> tuple[Check, ...]:
-        return tuple(check for check in self.checks if check.outcome == "fail")
-
-    @property
-    def reason(self) -> str | None:
-        """Why the trace is not verified: the first problem of the first failing check (None if none fails)."""
-        if not self.failed:
-            return None
-        first = self.failed[0]
-        more = sum(len(check.problems) or 1 for check in self.failed) - 1
-        text = f"{first.name}: {first.problems[0] if first.problems else first.detail}"
-        return f"{text} (and {more} more problem{'s' if more != 1 else ''})" if more else text
-
-    @property
-    def headline(self) -> str:
-        """``VERIFIED``, ``VERIFIED — RECALLED``, ``PARTLY VERIFIED — DISPENSED``, ``NOT VERIFIED: <reason>``."""
-        if self.status == "NOT VERIFIED":
-            return f"NOT VERIFIED: {self.reason}"
-        flags = list(dict.fromkeys(warning.kind.upper() for warning in self.warnings))
-        return " — ".join([self.status, ", ".join(flags)]) if flags else self.status
-
-    def to_json(self) -> dict[str, Any]:
-        cp = self.checkpoint
-        return {
-            "verdict": self.status,
-            "headline": self.headline,
-            "reason": self.reason,
-            "key": self.key,
-            "chainId": self.chain_id,
-            "block": self.block,
-            "checkpoint": None if cp is None else {
-                "treeSize": cp.tree_size, "rootHash": "0x" + cp.root_hash.hex(), "blockNumber": cp.block_number,
-                "anchoredAt": _iso_seconds(cp.timestamp),
-            },
-            "checks": [check.to_json() for check in self.checks],
-            "warnings": [warning.to_json() for warning in self.warnings],
-            "unanchored": list(self.unanchored),
-            "journey": [step.to_json() for step in self.journey],
-        }
-
-
-# --- reading the API's answer ------------------------------------------------------------------
-
-
-class _Malformed(LedgerError):
-    """A part of the API's answer does not have the shape the API documents."""
-
-
-@dataclass
-class _Event:
-    """One event entry of the trace, and what its record proves."""
-
-    position: int
-    entry: dict[str, Any]
-    log_index: int
-    kind: str = ""
-    body: str = ""
-    content: dict[str, Any] = field(default_factory=dict)
-    """The record body, parsed: eventHashID, event, captureRecord, signer."""
-    intact: bool = False
-    """The record re-hashes to the served leaf and holds the served event (check ``events``)."""
-
-    @property
-    def label(self) -> str:
-        return f"event at log index {self.log_index}"
-
-    @property
-    def event(self) -> dict[str, Any]:
-        return self.content.get("event") or {}
-
-
-def _get(mapping: Any, name: str, kind: type | tuple[type, ...], where: str) -> Any:
-    if not isinstance(mapping, dict) or name not in mapping:
-        raise _Malformed(f"{where} has no {name!r}")
-    value = mapping[name]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-        raise _Malformed(f"{where}.{name} is not {getattr(kind, '__name__', kind)}")
-    return value
-
-
-def _hex32(value: Any, where: str) -> bytes:
-    try:
-        raw = bytes.fromhex(str(value).removeprefix("0x"))
-    except ValueError:
-        raise _Malformed(f"{where} is not hex") from None
-    if len(raw) != 32:
-        raise _Malformed(f"{where} is {len(raw)} bytes, not 32")
-    return raw
-
-
-def _instant(text: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(text))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _iso_seconds(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
-
-
-def _place_of(event: Mapping[str, Any]) -> str | None:
-    for name in ("bizLocation", "readPoint"):
-        value = event.get(name)
-        if isinstance(value, dict) and isinstance(value.get("id"), str):
-            return value["id"]
-    return None
-
-
-def _term(vocabulary: Any, value: Any) -> Any:
-    try:
-        return normalize(vocabulary, value) if value is not None else None
-    except LedgerError:
-        return value
-
-
-# --- the checks ----------------------------------------------------------------------------------
-
-
-def _check_events(trace: dict[str, Any]) -> tuple[Check, list[_Event]]:
+def _check_events(trace: dict[str, Any]) -> tuple[Check, list[ServedEvent]]:
     """Check ``events``: records, leaf hashes, served events, hash IDs and summaries agree."""
     raw_events = trace.get("events")
     if not isinstance(raw_events, list):
@@ -496,24 +104,24 @@ def _check_events(trace: dict[str, Any]) -> tuple[Check, list[_Event]]:
     if not raw_events:
         return Check("events", "partial", "the API serves no event for this key: nothing to verify"), []
     problems: list[str] = []
-    events: list[_Event] = []
+    events: list[ServedEvent] = []
     seen: set[int] = set()
     for position, entry in enumerate(raw_events):
         where = f"events[{position}]"
         try:
-            log_index = _get(entry, "logIndex", int, where)
-        except _Malformed as error:
+            log_index = required_field(entry, "logIndex", int, where)
+        except MalformedAnswer as error:
             problems.append(error.message)
             continue
         if log_index in seen:
             problems.append(f"log index {log_index} is served twice")
             continue
         seen.add(log_index)
-        item = _Event(position, entry, log_index)
+        item = ServedEvent(position, entry, log_index)
         events.append(item)
         try:
             problems.extend(_check_record(item, where))
-        except _Malformed as error:
+        except MalformedAnswer as error:
             problems.append(f"{item.label}: {error.message}")
     intact = sum(1 for item in events if item.intact)
     if problems:
@@ -522,13 +130,13 @@ def _check_events(trace: dict[str, Any]) -> tuple[Check, list[_Event]]:
     return Check("events", "pass", f"{intact} events re-hashed: each matches its record, leaf hash and hash ID"), events
 
 
-def _check_record(item: _Event, where: str) -> list[str]:
+def _check_record(item: ServedEvent, where: str) -> list[str]:
     """Problems of one event entry against its own record; sets ``item.intact`` when there are none."""
     entry = item.entry
-    record = _get(entry, "record", dict, where)
-    item.kind = _get(record, "kind", str, f"{where}.record")
-    item.body = _get(record, "body", str, f"{where}.record")
-    index = _get(record, "index", int, f"{where}.record")
+    record = required_field(entry, "record", dict, where)
+    item.kind = required_field(record, "kind", str, f"{where}.record")
+    item.body = required_field(record, "body", str, f"{where}.record")
+    index = required_field(record, "index", int, f"{where}.record")
     problems = []
     if item.kind != EVENT_KIND:
         problems.append(f"{item.label}: its record is of kind {item.kind!r}, not {EVENT_KIND!r}")
@@ -543,7 +151,7 @@ def _check_record(item: _Event, where: str) -> list[str]:
     item.content = content
     if "leafHash" in entry:
         leaf = record_leaf_hash(item.kind, item.body)
-        if _hex32(entry["leafHash"], f"{where}.leafHash") != leaf:
+        if hex32(entry["leafHash"], f"{where}.leafHash") != leaf:
             problems.append(f"{item.label}: the record does not hash to the served leafHash (the record was altered)")
     try:
         recomputed = event_hash_id(dict(item.event))
@@ -562,7 +170,7 @@ def _check_record(item: _Event, where: str) -> list[str]:
     return problems
 
 
-def _served_event_problems(item: _Event, hash_id: str) -> list[str]:
+def _served_event_problems(item: ServedEvent, hash_id: str) -> list[str]:
     """The served event must be the recorded one, plus only the fields the server adds."""
     served = item.entry.get("event")
     if not isinstance(served, dict):
@@ -580,22 +188,25 @@ def _served_event_problems(item: _Event, hash_id: str) -> list[str]:
     return problems
 
 
-def _summary_problems(item: _Event) -> list[str]:
+def _summary_problems(item: ServedEvent) -> list[str]:
     """The API's one-line summary (what its consumer page shows) must say what the event says."""
     entry, event = item.entry, item.event
     claims = {
-        "eventTime": (_instant(entry.get("eventTime")), _instant(event.get("eventTime"))),
+        "eventTime": (instant(entry.get("eventTime")), instant(event.get("eventTime"))),
         "type": (entry.get("type"), event.get("type")),
         "action": (entry.get("action"), event.get("action")),
-        "bizStep": (_term(BIZ_STEP, entry.get("bizStep")), _term(BIZ_STEP, event.get("bizStep"))),
-        "disposition": (_term(DISPOSITION, entry.get("disposition")), _term(DISPOSITION, event.get("disposition"))),
-        "location": (entry.get("location"), _place_of(event)),
+        "bizStep": (vocabulary_term(BIZ_STEP, entry.get("bizStep")), vocabulary_term(BIZ_STEP, event.get("bizStep"))),
+        "disposition": (
+            vocabulary_term(DISPOSITION, entry.get("disposition")),
+            vocabulary_term(DISPOSITION, event.get("disposition")),
+        ),
+        "location": (entry.get("location"), place_of(event)),
     }
     wrong = [name for name, (claimed, actual) in claims.items() if name in entry and claimed != actual]
     return [f"{item.label}: the API's {', '.join(wrong)} differ from the signed event"] if wrong else []
 
 
-def _check_subject(trace: dict[str, Any], scanned_key: str, events: list[_Event]) -> Check:
+def _check_subject(trace: dict[str, Any], scanned_key: str, events: list[ServedEvent]) -> Check:
     """Check ``subject``: the trace is the scanned key's, and events name the keys they are said to concern."""
     problems = []
     if trace.get("key") != scanned_key:
@@ -620,7 +231,7 @@ def _check_subject(trace: dict[str, Any], scanned_key: str, events: list[_Event]
     return Check("subject", "pass", f"the trace is of {scanned_key}; every event names the keys it is listed for")
 
 
-def _check_inclusion(events: list[_Event], chain: ChainReader) -> tuple[Check, list[int]]:
+def _check_inclusion(events: list[ServedEvent], chain: ChainReader) -> tuple[Check, list[int]]:
     """Check ``inclusion`` against roots read on chain; returns the log indices served as not anchored."""
     problems, proven, unanchored = [], 0, []
     for item in events:
@@ -632,10 +243,10 @@ def _check_inclusion(events: list[_Event], chain: ChainReader) -> tuple[Check, l
             continue  # no record to prove: reported by the events check
         where = f"events[{item.position}]"
         try:
-            size = _get(entry, "treeSize", int, where)
-            hashes = _get(entry, "inclusionProof", list, where)
-            proof = [_hex32(h, f"{where}.inclusionProof[{i}]") for i, h in enumerate(hashes)]
-        except _Malformed as error:
+            size = required_field(entry, "treeSize", int, where)
+            hashes = required_field(entry, "inclusionProof", list, where)
+            proof = [hex32(h, f"{where}.inclusionProof[{i}]") for i, h in enumerate(hashes)]
+        except MalformedAnswer as error:
             problems.append(f"{item.label}: {error.message}")
             continue
         on_chain = chain.checkpoint(size)
@@ -660,7 +271,7 @@ def _check_inclusion(events: list[_Event], chain: ChainReader) -> tuple[Check, l
 
 
 def _check_checkpoint(
-    trace: dict[str, Any], events: list[_Event], chain: ChainReader
+    trace: dict[str, Any], events: list[ServedEvent], chain: ChainReader
 ) -> tuple[Check, ChainCheckpoint | None]:
     """Check ``checkpoint``: the one the API shows is on the trusted chain and contract."""
     claimed = trace.get("checkpoint")
@@ -670,9 +281,9 @@ def _check_checkpoint(
             return Check("checkpoint", "fail", "no checkpoint shown", (problem,)), None
         return Check("checkpoint", "pass", "no checkpoint shown (nothing anchored yet)"), None
     try:
-        size = _get(claimed, "treeSize", int, "checkpoint")
-        root = _hex32(_get(claimed, "rootHash", str, "checkpoint"), "checkpoint.rootHash")
-    except _Malformed as error:
+        size = required_field(claimed, "treeSize", int, "checkpoint")
+        root = hex32(required_field(claimed, "rootHash", str, "checkpoint"), "checkpoint.rootHash")
+    except MalformedAnswer as error:
         return Check("checkpoint", "fail", "malformed checkpoint", (error.message,)), None
     problems = []
     if claimed.get("chainId") != chain.chain_id:
@@ -699,9 +310,9 @@ def _check_checkpoint(
     ), on_chain
 
 
-def _check_signatures(events: list[_Event], chain: ChainReader, evidence: EvidenceSource | None) -> Check:
+def _check_signatures(events: list[ServedEvent], chain: ChainReader, evidence: EvidenceSource | None) -> Check:
     """Check ``signatures``: each event's capture record is proven on chain and signed by the event's signer."""
-    by_capture: dict[int, list[_Event]] = defaultdict(list)
+    by_capture: dict[int, list[ServedEvent]] = defaultdict(list)
     problems, unchecked = [], []
     for item in events:
         if not item.content:
@@ -735,7 +346,7 @@ def _check_signatures(events: list[_Event], chain: ChainReader, evidence: Eviden
     return Check("signatures", "pass", detail)
 
 
-def _capture_problems(index: int, bundle: Any, items: list[_Event], chain: ChainReader) -> list[str]:
+def _capture_problems(index: int, bundle: Any, items: list[ServedEvent], chain: ChainReader) -> list[str]:
     label = f"capture record {index}"
     try:
         verify_bundle_with_anchor(bundle, chain.chain, chain.anchor)
@@ -775,7 +386,7 @@ class _Names:
     """location URI -> name of the participant registered under its GLN."""
 
 
-def _check_actors(trace: dict[str, Any], events: list[_Event], chain: ChainReader) -> tuple[Check, _Names]:
+def _check_actors(trace: dict[str, Any], events: list[ServedEvent], chain: ChainReader) -> tuple[Check, _Names]:
     """Check ``actors``: who signed each event and the names shown, against the registry on chain."""
     names, problems = _Names(), []
     for item in events:
@@ -800,7 +411,7 @@ def _check_actors(trace: dict[str, Any], events: list[_Event], chain: ChainReade
             problems.append(f"the API names participant {pid} {claimed_name!r}, which the registry does not know")
         elif claimed_name is not None and claimed_name != participant.name:
             problems.append(f"the API names participant {pid} {claimed_name!r}; the registry says {participant.name!r}")
-    for location in {_place_of(item.event) for item in events if item.content} - {None}:
+    for location in {place_of(item.event) for item in events if item.content} - {None}:
         name = _place_name(location, chain)
         if name is not None:
             names.places[location] = name
@@ -825,7 +436,7 @@ def _place_name(location: str, chain: ChainReader) -> str | None:
     return participant.name if participant else None
 
 
-def _trace_keys(trace: dict[str, Any], scanned_key: str, events: list[_Event]) -> dict[str, str]:
+def _trace_keys(trace: dict[str, Any], scanned_key: str, events: list[ServedEvent]) -> dict[str, str]:
     """Every key whose recall concerns the scanned item -> how it relates to it.
 
     The API's nodes, the keys its events are listed for, and, derived from
@@ -850,7 +461,7 @@ def _trace_keys(trace: dict[str, Any], scanned_key: str, events: list[_Event]) -
 
 
 def _check_status(
-    trace: dict[str, Any], scanned_key: str, events: list[_Event], chain: ChainReader
+    trace: dict[str, Any], scanned_key: str, events: list[ServedEvent], chain: ChainReader
 ) -> tuple[Check, list[StatusWarning]]:
     """Check ``status``: recalls and pack status from the chain, and the API's claims against them."""
     if chain.status is None:
@@ -977,27 +588,28 @@ def _check_anchoring(unanchored: list[int], chain: ChainReader) -> Check:
                  f"{len(unanchored)} events not anchored yet (log indices {', '.join(map(str, unanchored))}){note}")
 
 
-def _journey(events: list[_Event], names: _Names, unanchored: set[int]) -> list[JourneyStep]:
+def _journey(events: list[ServedEvent], names: _Names, unanchored: set[int]) -> list[JourneyStep]:
     steps = []
     for item in events:
         if not item.content:
             continue
         event = item.event
-        moment = _instant(event.get("eventTime"))
+        moment = instant(event.get("eventTime"))
         when = moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else str(event.get("eventTime"))
-        biz_step = _term(BIZ_STEP, event.get("bizStep"))
+        biz_step = vocabulary_term(BIZ_STEP, event.get("bizStep"))
         step = str(biz_step) if biz_step else f"{event.get('type', 'event')} {event.get('action', '')}".strip()
-        place = _place_of(event)
+        place = place_of(event)
         actor_id, actor = names.actors.get(item.log_index, (None, None))
         applies = item.entry.get("appliesTo")
         steps.append(JourneyStep(
-            log_index=item.log_index, time=when, step=step, disposition=_term(DISPOSITION, event.get("disposition")),
+            log_index=item.log_index, time=when, step=step,
+            disposition=vocabulary_term(DISPOSITION, event.get("disposition")),
             place=names.places.get(place, place) if place else None, place_id=place, actor=actor, actor_id=actor_id,
             relation=str(item.entry.get("relation") or ""),
             keys=tuple(map(str, applies)) if isinstance(applies, list) else (),
             anchored=item.log_index not in unanchored,
         ))
-    steps.sort(key=lambda s: (_instant(s.time) or datetime.min.replace(tzinfo=UTC), s.log_index))
+    steps.sort(key=lambda s: (instant(s.time) or datetime.min.replace(tzinfo=UTC), s.log_index))
     return steps
 
 

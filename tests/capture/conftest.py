@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ledger.bootstrap import init_data_dir
-from ledger.client import LedgerClient
-from ledger.config import Settings
-from ledger.epcis.build import gln
-from ledger.participants.service import register_participant
-from ledger.runtime import Ledger
+from tests.nodes import ServedNode, node_settings, served_node
 
 PARTIES = {
     "farm": ("952100000001", "Green Valley Farm", ["PRODUCER"]),
@@ -28,27 +19,7 @@ PARTIES = {
 }
 
 
-@dataclass
-class Node:
-    http: TestClient
-    ledger: Ledger
-    keys: dict[str, LocalAccount]
-
-    def client(self, party: str) -> LedgerClient:
-        return LedgerClient(account=self.keys[party], http=self.http)
-
-    def gln(self, party: str) -> str:
-        return gln(PARTIES[party][0])
-
-
 @pytest.fixture
-def node(tmp_path) -> Node:
-    settings = Settings(data_dir=tmp_path / "node", key_password="pw", anchor_max_delay=0.2)
-    init_data_dir(settings)
-    with TestClient(create_app(settings)) as http:
-        ledger = http.app.state.ledger
-        keys = {}
-        for party, (gln_body, name, roles) in PARTIES.items():
-            keys[party] = Account.create()
-            register_participant(ledger, gln=gln(gln_body), name=name, roles=roles, keys=[keys[party].address])
-        yield Node(http, ledger, keys)
+def node(tmp_path) -> Iterator[ServedNode]:
+    with served_node(node_settings(tmp_path), PARTIES, node_type=ServedNode) as served:
+        yield served

@@ -6,23 +6,16 @@ chain and mirrored into the index."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ledger.client import LedgerClient
 from ledger.crossborder.sync import sync_whitelist_mirror
-from ledger.epcis.build import gln
-from ledger.participants.service import register_participant
-from ledger.runtime import Ledger
 from ledger.whitelist.model import SCOPES, CreditLevel
 from ledger.whitelist.queries import save_name
 from ledger.whitelist.service import Whitelist
+from tests.nodes import ServedNode, served_node
 from tests.whitelist.conftest import YEAR, content, make_data_dir, uscc
 
 EXPEDITED = SCOPES["EXPEDITED_CLEARANCE"]
@@ -54,17 +47,8 @@ NAMES = {
 }
 
 
-@dataclass
-class Node:
-    http: TestClient
-    ledger: Ledger
-    keys: dict[str, LocalAccount]
-
-    def client(self, party: str) -> LedgerClient:
-        return LedgerClient(account=self.keys[party], http=self.http)
-
-    def gln(self, party: str) -> str:
-        return gln(PARTIES[party][0])
+class Node(ServedNode):
+    """The served node, and the whitelist as its chain holds it."""
 
     @property
     def whitelist(self) -> Whitelist:
@@ -86,14 +70,10 @@ class Node:
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory) -> Node:
+def node(tmp_path_factory) -> Iterator[Node]:
     settings = make_data_dir(tmp_path_factory.mktemp("crossborder"))
-    with TestClient(create_app(settings)) as http:
-        ledger = http.app.state.ledger
-        keys = {}
-        for party, (gln_body, name, roles) in PARTIES.items():
-            keys[party] = Account.create()
-            register_participant(ledger, gln=gln(gln_body), name=name, roles=roles, keys=[keys[party].address])
+    with served_node(settings, PARTIES, node_type=Node) as node:
+        ledger = node.ledger
         w, sender, t = Whitelist.from_ledger(ledger), ledger.service_account, TRADERS
         w.set_entry(content(t["aeo"]), sender=sender)
         w.set_entry(content(t["revoked"]), sender=sender)
@@ -105,6 +85,5 @@ def node(tmp_path_factory) -> Node:
         w.suspend(t["suspended"], "under investigation", sender=sender)
         for key, name in NAMES.items():
             save_name(ledger.engine, t[key], name)
-        node = Node(http, ledger, keys)
         node.sync()
         yield node

@@ -10,15 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from eth_account import Account
-from fastapi.testclient import TestClient
 
 from api import trace as trace_api
 from api.app import create_app
-from ledger.bootstrap import init_data_dir
-from ledger.config import Settings
-from ledger.epcis.build import gln
-from ledger.participants.service import register_participant
+from tests.nodes import ServedNode, node_settings, served_node
 from tests.trace.scenario import PARTIES, Node, record_scenario
 
 
@@ -47,17 +42,10 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory, database_url: str | None) -> Iterator[Node]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("trace") / "node", key_password="pw", anchor_max_delay=0.2,
-                        database_url=database_url)
-    init_data_dir(settings)
+    settings = node_settings(tmp_path_factory.mktemp("trace"), database_url=database_url)
     app = create_app(settings)
     mount_trace_router(app)
-    with TestClient(app) as http:
-        ledger = http.app.state.ledger
-        keys = {}
-        for party, (gln_body, name, roles) in PARTIES.items():
-            keys[party] = Account.create()
-            register_participant(ledger, gln=gln(gln_body), name=name, roles=roles, keys=[keys[party].address])
-        node = Node(http, ledger, keys)
+    with served_node(settings, PARTIES, node_type=ServedNode, app=app) as served:
+        node = Node(served.http, served.ledger, served.keys)  # the scenario's node: it also counts steps and minutes
         record_scenario(node)
         yield node
