@@ -7,6 +7,7 @@ the SQLite index live inside it, and the keystore is ``<data dir>/keystore``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -32,9 +33,14 @@ class Settings(BaseSettings):
     key_password: SecretStr | None = Field(None, description="Password of the keystore file.")
     key_password_file: Path | None = Field(None, description="File holding that password (first line).")
     receipt_timeout: float = Field(60.0, description="Seconds to wait for a transaction receipt.")
+    request_timeout: float = Field(10.0, gt=0, description="Seconds to wait for one answer of the JSON-RPC node.")
     anchor_enabled: bool = Field(True, description="Run the background anchorer in `serve` (one replica wins the lease).")
     anchor_max_leaves: int = Field(10_000, ge=1, description="Anchor as soon as this many records wait.")
     anchor_max_delay: float = Field(2.0, gt=0, description="Anchor when the oldest waiting record is this many seconds old.")
+    log_format: Literal["text", "json"] = Field("text", description="`serve` logs: `text` for humans, `json` one object per line.")
+    ready_max_lag_leaves: int = Field(100_000, ge=1, description="/readyz fails when more records than this wait to be anchored.")
+    ready_max_lag_seconds: float = Field(300.0, gt=0, description="/readyz fails when the oldest unanchored record is older (s).")
+    ready_chain_timeout: float = Field(1.0, gt=0, description="Seconds /readyz waits for the chain node's block number.")
 
     @field_validator("data_dir", "key_file", "key_password_file", mode="after")
     @classmethod

@@ -7,8 +7,16 @@ proof against it), so the chain, not this process, is the source of truth.
 
 Crash safety: the checkpoint row is committed as ``pending`` before its
 transaction is sent; :meth:`Anchorer.reconcile` settles pending rows against
-the chain on start. A chain outage only delays anchoring: capture never
-waits for the chain, and the next checkpoint covers everything since.
+the chain on start and after any failed round. A chain outage only delays
+anchoring: capture never waits for the chain, and the next checkpoint covers
+everything since.
+
+Reorganisations: a checkpoint whose block the chain drops before it is final
+(anvil's snapshot/revert in tests; never on QBFT, whose blocks are final at
+once) leaves an ``anchored`` row larger than the chain's latest checkpoint.
+Each round compares the two; such rows are forgotten and the log is anchored
+again from the checkpoint the chain does hold, so no size is skipped and none
+is recorded twice.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from ledger.index.db import write_session
 from ledger.log.models import LogLeaf
 from ledger.log.sqlstore import SqlNodeStore
 from ledger.log.tree import MerkleLog
+from ledger.metrics import ANCHOR_LEASE_HELD, CHECKPOINTS_ANCHORED
 
 logger = logging.getLogger(__name__)
 
@@ -120,9 +129,37 @@ class Anchorer:
             oldest = oldest.replace(tzinfo=UTC)
         return (datetime.now(UTC) - oldest).total_seconds() >= self.policy.max_delay
 
+    def forget_dropped(self, base: ChainCheckpoint) -> list[int]:
+        """Delete the ``anchored`` rows larger than ``base`` (the chain's latest
+        checkpoint); return their sizes.
+
+        The contract only accepts growing checkpoints, so such a row cannot be
+        on chain: a reorganisation dropped its block. The transactions dropped
+        with it took the sender's nonces along, so the next nonce is re-read
+        from the node instead of continuing the cached count (which would
+        leave every later transaction queued behind a gap).
+        """
+        anchored = Checkpoint.status == CheckpointStatus.ANCHORED
+        with Session(self.engine) as session:  # a read first: this runs every round
+            newest = session.exec(select(sa.func.max(Checkpoint.tree_size)).where(anchored)).one()
+        if newest is None or newest <= base.tree_size:
+            return []
+        with write_session(self.engine) as session:
+            dropped = session.exec(select(Checkpoint).where(anchored, Checkpoint.tree_size > base.tree_size)).all()
+            sizes = [row.tree_size for row in dropped]
+            for row in dropped:
+                session.delete(row)
+        # Chain exposes no public way to re-read one sender's nonce; the book is
+        # the adapter's, and forgetting an entry only costs one query.
+        self.chain._nonces.forget(self.sender.address)
+        logger.warning("chain reorganised: checkpoints of size %s are no longer on chain (its latest is %d); re-anchoring",
+                       sizes, base.tree_size)
+        return sizes
+
     def anchor_once(self, *, force: bool = False) -> Checkpoint | None:
         """Anchor the whole current log if a checkpoint is due (or ``force``)."""
         base = self.chain_latest()
+        self.forget_dropped(base)
         with Session(self.engine) as session:
             log = MerkleLog(SqlNodeStore(session))
             size = log.size()
@@ -150,16 +187,17 @@ class Anchorer:
             session.flush()
             session.expunge(row)
         logger.info("anchored checkpoint size=%d root=%s tx=%s", size, root.hex(), row.tx_hash)
+        CHECKPOINTS_ANCHORED.inc()
         return row
 
     def _find_anchoring_event(self, tree_size: int):  # type: ignore[no-untyped-def]
-        for event in self.anchor.events.CheckpointAnchored().get_logs(from_block=0):
+        for event in self.chain._guard(lambda: self.anchor.events.CheckpointAnchored().get_logs(from_block=0)):
             if event["args"]["treeSize"] == tree_size:
                 return event
         raise LedgerError(f"checkpoint of size {tree_size} is on chain but its CheckpointAnchored event was not found")
 
     def _mark_anchored(self, row: Checkpoint, event) -> None:  # type: ignore[no-untyped-def]
-        block = self.chain.w3.eth.get_block(event["blockNumber"])
+        block = self.chain._guard(lambda: self.chain.w3.eth.get_block(event["blockNumber"]))
         row.status = CheckpointStatus.ANCHORED
         row.sequence = event["args"]["sequence"]
         row.tx_hash = "0x" + bytes(event["transactionHash"]).hex()
@@ -168,14 +206,17 @@ class Anchorer:
         row.anchored_at = datetime.fromtimestamp(block["timestamp"], UTC)
 
     def run(self, stop: threading.Event, lease: AnchorLease) -> None:
-        """Anchor until ``stop`` is set, while holding ``lease``; chain errors
-        are logged and retried with backoff, so an outage only delays."""
+        """Anchor until ``stop`` is set, while holding ``lease``; failures are
+        logged and retried with backoff, so an outage only delays. A failed
+        round may leave a ``pending`` row (say, a receipt that timed out), so
+        the next round reconciles first, as a restart would."""
         backoff = self.policy.poll_interval
         reconciled = False
         while not stop.is_set():
             if not lease.acquire():
                 stop.wait(1.0)
                 continue
+            ANCHOR_LEASE_HELD.set(1)
             try:
                 if not reconciled:
                     self.reconcile()
@@ -184,10 +225,13 @@ class Anchorer:
                 backoff = self.policy.poll_interval
             except LedgerError as exc:
                 logger.warning("anchoring postponed: %s", exc)
-                backoff = min(backoff * 2, 10.0)
+                reconciled, backoff = False, min(backoff * 2, 10.0)
             except sa.exc.SQLAlchemyError as exc:
                 logger.warning("anchoring postponed, index unavailable: %s", exc)
-                backoff = min(backoff * 2, 10.0)
+                reconciled, backoff = False, min(backoff * 2, 10.0)
+            except Exception:  # a bug or an unforeseen answer must not end anchoring for the process's life
+                logger.exception("anchoring postponed by an unexpected error")
+                reconciled, backoff = False, min(backoff * 2, 10.0)
             stop.wait(backoff)
         lease.release()
 

@@ -42,6 +42,7 @@ from ledger.epcis.identifiers import parse_epc
 from ledger.epcis.validate import validate_document
 from ledger.index.bulk import insert_rows
 from ledger.index.db import write_session
+from ledger.metrics import counted_capture
 from ledger.records.append import NewRecord, log_writer
 from ledger.records.encoding import canonical_json
 from ledger.trace.indexing import StoredEvent, index_provenance
@@ -104,6 +105,7 @@ def _place(value: Any) -> str | None:
     return value.get("id") if isinstance(value, Mapping) else None
 
 
+@counted_capture
 def capture(*, engine: Engine, domain: SigningDomain, submission: Submission) -> CaptureResult:
     """Run the checks of the module docstring and store the capture."""
     raw_events = list(submission.document.get("epcisBody", {}).get("eventList", [])) if isinstance(submission.document, Mapping) else []
