@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,3 +62,12 @@ class Settings(BaseSettings):
     @property
     def index_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'index.sqlite'}"
+
+
+def describe_invalid_settings(error: ValidationError) -> str:
+    """One line naming each bad setting by its environment variable, e.g. for a ValidationError of Settings."""
+    problems = []
+    for item in error.errors():
+        name = "TRACELEDGER_" + "_".join(str(part) for part in item["loc"]).upper()
+        problems.append(f"{name}: {item['msg']} (got {item.get('input')!r})")
+    return "invalid setting " + "; ".join(problems)

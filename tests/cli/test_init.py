@@ -129,3 +129,8 @@ def test_embedded_chain_survives_a_restart_in_another_process(tmp_path: Path) ->
     after = subprocess.run([sys.executable, str(script), "read"], capture_output=True, text=True, env=full_env)
     assert after.returncode == 0, after.stderr
     assert after.stdout.split() == [str(int(before.stdout.split()[0]) + 1), "True"]
+
+
+def test_a_setting_that_does_not_parse_is_a_one_line_error_naming_the_variable(tmp_path: Path) -> None:
+    result = run_cli("status", "--data-dir", str(tmp_path), env={"TRACELEDGER_RECEIPT_TIMEOUT": "soon"})
+    assert_one_line_error(result, "TRACELEDGER_RECEIPT_TIMEOUT", "'soon'")
