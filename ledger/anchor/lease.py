@@ -15,6 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 ANCHOR_LEASE_LOCK = 7377003  # pg advisory lock id: "the anchorer"
+_HOLDS_LOCK = sa.text(
+    "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND objid = :k AND granted "
+    "AND pid = pg_backend_pid()"
+)
 
 
 class AnchorLease:
@@ -28,7 +32,15 @@ class AnchorLease:
         return self._conn is not None or self._file is not None
 
     def acquire(self) -> bool:
-        """Take the lease if free; True while this process holds it."""
+        """Take the lease if free; True while this process holds it.
+
+        On PostgreSQL a held lease is re-checked on every call: if its
+        connection died (a database restart, a killed backend) the lock went
+        with it and another replica may hold it now, so it is dropped and
+        taken again only if free.
+        """
+        if self._conn is not None and not self._still_held():
+            self._drop_connection()
         if self.held:
             return True
         if self.engine.dialect.name == "postgresql":
@@ -53,14 +65,31 @@ class AnchorLease:
         self._file = handle
         return True
 
+    def _still_held(self) -> bool:
+        assert self._conn is not None
+        try:
+            held = self._conn.execute(_HOLDS_LOCK, {"k": ANCHOR_LEASE_LOCK}).scalar()
+            self._conn.commit()
+        except sa.exc.SQLAlchemyError:
+            return False
+        return bool(held)
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        try:
+            conn.invalidate()  # never back to the pool: its session is gone or holds nothing
+        except sa.exc.SQLAlchemyError:
+            pass
+
     def release(self) -> None:
         if self._conn is not None:
             try:
                 self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ANCHOR_LEASE_LOCK})
                 self._conn.commit()
-            finally:
                 self._conn.close()
                 self._conn = None
+            except sa.exc.SQLAlchemyError:  # the connection died: so did the lock
+                self._drop_connection()
         if self._file is not None:
             if hasattr(self._file, "close"):
                 fcntl.flock(self._file, fcntl.LOCK_UN)

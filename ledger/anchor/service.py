@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from eth_account.signers.local import LocalAccount
@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from web3.contract import Contract
 
-from ledger.anchor.errors import AnchorConflictError
+from ledger.anchor.errors import AnchorConflictError, CheckpointsLostError
 from ledger.anchor.lease import AnchorLease
 from ledger.anchor.models import Checkpoint, CheckpointStatus
 from ledger.chain.base import Chain
@@ -45,6 +45,11 @@ from ledger.log.tree import MerkleLog
 from ledger.metrics import ANCHOR_LEASE_HELD, CHECKPOINTS_ANCHORED
 
 logger = logging.getLogger(__name__)
+
+# How old (in chain time) a checkpoint may be and still vanish in a
+# reorganisation. QBFT never reorganises; proof-of-work and proof-of-stake
+# chains settle within minutes. Older checkpoints missing mean a reset chain.
+REORG_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -137,16 +142,22 @@ class Anchorer:
         on chain: a reorganisation dropped its block. The transactions dropped
         with it took the sender's nonces along, so the next nonce is re-read
         from the node instead of continuing the cached count (which would
-        leave every later transaction queued behind a gap).
+        leave every later transaction queued behind a gap). Rows older than
+        :data:`REORG_WINDOW` are kept and :class:`CheckpointsLostError` raised.
         """
         anchored = Checkpoint.status == CheckpointStatus.ANCHORED
         with Session(self.engine) as session:  # a read first: this runs every round
             newest = session.exec(select(sa.func.max(Checkpoint.tree_size)).where(anchored)).one()
         if newest is None or newest <= base.tree_size:
             return []
+        head = self.chain._guard(lambda: self.chain.w3.eth.get_block("latest"))
+        head_time = datetime.fromtimestamp(head["timestamp"], UTC)
         with write_session(self.engine) as session:
             dropped = session.exec(select(Checkpoint).where(anchored, Checkpoint.tree_size > base.tree_size)).all()
             sizes = [row.tree_size for row in dropped]
+            settled = [row.tree_size for row in dropped if row.anchored_at and head_time - _utc(row.anchored_at) > REORG_WINDOW]
+            if settled:
+                raise CheckpointsLostError(settled, base.tree_size, REORG_WINDOW.total_seconds() / 3600)
             for row in dropped:
                 session.delete(row)
         # Chain exposes no public way to re-read one sender's nonce; the book is
@@ -214,6 +225,8 @@ class Anchorer:
         reconciled = False
         while not stop.is_set():
             if not lease.acquire():
+                ANCHOR_LEASE_HELD.set(0)
+                reconciled = False  # whoever held it meanwhile may have left a pending row
                 stop.wait(1.0)
                 continue
             ANCHOR_LEASE_HELD.set(1)
@@ -234,6 +247,10 @@ class Anchorer:
                 reconciled, backoff = False, min(backoff * 2, 10.0)
             stop.wait(backoff)
         lease.release()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite returns naive datetimes
 
 
 def wait_until_anchored(anchorer: Anchorer, size: int, timeout: float = 30.0) -> None:

@@ -10,13 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ledger.anchor.lease import AnchorLease
 from ledger.anchor.models import Checkpoint, CheckpointStatus
 from ledger.anchor.service import Anchorer, AnchorPolicy
 from ledger.errors import ChainError
-from ledger.index.db import open_index
+from ledger.index.db import create_index_engine, open_index
 from ledger.records.append import NewRecord, append_records
 
 
@@ -153,3 +154,25 @@ def test_one_anchorer_at_a_time_across_processes(index_url) -> None:
         lease.release()
     finally:
         holder.kill()
+
+
+@pytest.mark.postgres
+def test_a_lease_whose_connection_died_is_not_held_any_more(postgres_url: str) -> None:
+    """A database restart or a killed backend frees the lock: the old holder must notice, not anchor on."""
+    first, second = create_index_engine(postgres_url), create_index_engine(postgres_url)
+    a, b = AnchorLease(first), AnchorLease(second)
+    try:
+        assert a.acquire() and not b.acquire()
+        with second.connect() as admin:
+            pid = a._conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            a._conn.commit()
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert b.acquire(), "the lock died with its connection: the other replica takes it"
+        assert not a.acquire() and not a.held
+        b.release()
+        assert a.acquire()
+    finally:
+        a.release()
+        b.release()
+        first.dispose()
+        second.dispose()
