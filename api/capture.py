@@ -24,6 +24,21 @@ router = APIRouter(tags=["capture"])
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
+_DOCUMENT_SCHEMA = {
+    "type": "object",
+    "description": "An EPCIS 2.0 EPCISDocument (JSON / JSON-LD binding); read by hand so it can be up to "
+                   f"{MAX_BODY_BYTES:,} bytes and 10,000 events.",
+    "required": ["type", "schemaVersion", "creationDate", "epcisBody"],
+    "properties": {
+        "@context": {}, "type": {"type": "string", "enum": ["EPCISDocument"]}, "schemaVersion": {"type": "string"},
+        "creationDate": {"type": "string", "format": "date-time"},
+        "epcisBody": {"type": "object", "required": ["eventList"],
+                      "properties": {"eventList": {"type": "array", "items": {"type": "object"}}}},
+    },
+}
+_DOCUMENT_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": _DOCUMENT_SCHEMA}, "application/ld+json": {"schema": _DOCUMENT_SCHEMA}}}}
+
 
 def signing_domain(ledger: LedgerDep) -> SigningDomain:
     return SigningDomain(chain_id=ledger.chain.chain_id, verifying_contract=ledger.manifest.contracts["ParticipantRegistry"])
@@ -57,6 +72,7 @@ def _nonce(text: str | None) -> int:
     responses={400: {"description": "invalid document; names event and field"}, 401: {"description": "unsigned or forged"},
                403: {"description": "key suspended or role not allowed"}, 409: {"description": "nonce replayed"},
                413: {"description": "too large"}},
+    openapi_extra=_DOCUMENT_BODY,  # the body is parsed by hand (orjson, size limit), so FastAPI cannot infer it
 )
 async def post_capture(
     request: Request,

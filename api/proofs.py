@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 from sqlmodel import col, select
 
@@ -17,6 +17,9 @@ from ledger.log.sqlstore import SqlNodeStore
 from ledger.log.tree import MerkleLog
 
 router = APIRouter(prefix="/v1", tags=["proofs"])
+
+MAX_INDEX = 2**63 - 1
+"""Largest leaf index or tree size a request may name: the index stores them as SQL BIGINT."""
 
 
 class CheckpointPublic(BaseModel):
@@ -72,15 +75,15 @@ def latest_checkpoint(session: SessionDep) -> dict:
 
 
 @router.get("/checkpoints/{size}", response_model=CheckpointPublic, summary="The anchored checkpoint of a tree size")
-def checkpoint_of_size(size: int, session: SessionDep) -> dict:
+def checkpoint_of_size(size: Annotated[int, Path(ge=1, le=MAX_INDEX)], session: SessionDep) -> dict:
     return checkpoint_json(_anchored(session, size))
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProofPublic, summary="Inclusion proof of a leaf")
 def inclusion_proof(
     session: SessionDep,
-    leaf: Annotated[int, Query(ge=0, description="Leaf (record) index, 0-based.")],
-    size: Annotated[int | None, Query(ge=1, description="Tree size; default: the latest anchored checkpoint.")] = None,
+    leaf: Annotated[int, Query(ge=0, le=MAX_INDEX, description="Leaf (record) index, 0-based.")],
+    size: Annotated[int | None, Query(ge=1, le=MAX_INDEX, description="Tree size; default: the latest anchored checkpoint.")] = None,
 ) -> dict:
     log = MerkleLog(SqlNodeStore(session))
     checkpoint = None
@@ -107,8 +110,8 @@ def inclusion_proof(
 @router.get("/proofs/consistency", response_model=ConsistencyProofPublic, summary="Consistency proof between two sizes")
 def consistency_proof(
     session: SessionDep,
-    from_size: Annotated[int, Query(alias="from", ge=1, description="The smaller tree size.")],
-    to_size: Annotated[int, Query(alias="to", ge=1, description="The larger tree size.")],
+    from_size: Annotated[int, Query(alias="from", ge=1, le=MAX_INDEX, description="The smaller tree size.")],
+    to_size: Annotated[int, Query(alias="to", ge=1, le=MAX_INDEX, description="The larger tree size.")],
 ) -> dict:
     if from_size > to_size:
         raise LogError(f"from: {from_size} is larger than to ({to_size}); a log only grows")
@@ -123,5 +126,5 @@ def consistency_proof(
 
 
 @router.get("/records/{index}/evidence", summary="Evidence bundle of a record (for `traceledger verify`)")
-def record_evidence(index: int, session: SessionDep) -> dict:
+def record_evidence(index: Annotated[int, Path(ge=0, le=MAX_INDEX)], session: SessionDep) -> dict:
     return export_bundle(session, index)

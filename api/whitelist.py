@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from api.deps import LedgerDep
+from api.json_body import MAX_JSON_BODY_BYTES, BoundedJsonRoute
 from api.pages_trader import (
     pick_language,
     render_bad_uscc,
@@ -44,7 +45,7 @@ from ledger.whitelist.queries import SOURCES, check_json, trader_history, trader
 from ledger.whitelist.service import TYPES, SignedRequest, Whitelist
 from ledger.whitelist.uscc import validate_uscc
 
-router = APIRouter(prefix="/v1/traders", tags=["whitelist"])
+router = APIRouter(prefix="/v1/traders", tags=["whitelist"], route_class=BoundedJsonRoute)  # relayed bodies
 
 _USCC_DOC = "Unified social credit code (GB 32100-2015), 18 characters."
 
@@ -94,7 +95,7 @@ def trader_history_route(
 def change_typed_data(
     uscc: str,
     ledger: LedgerDep,
-    action: Annotated[str, Query(description=f"One of {', '.join(TYPES)}.")],
+    action: Annotated[str, Query(description=f"One of {', '.join(TYPES)}.", json_schema_extra={"enum": list(TYPES)})],
     officer: Annotated[str | None, Query(description="The officer's address, to fill in its next nonce.")] = None,
     valid_for: Annotated[int, Query(ge=60, le=30 * 86400, description="Seconds until the deadline.")] = 3600,
 ) -> dict[str, Any]:
@@ -120,7 +121,8 @@ def change_typed_data(
     responses={400: {"description": "malformed request (names the field)"},
                401: {"description": "forged, expired or replayed signature"},
                403: {"description": "the signer does not hold CUSTOMS"},
-               409: {"description": "the entry's state does not allow the change"}},
+               409: {"description": "the entry's state does not allow the change"},
+               413: {"description": f"a body over {MAX_JSON_BODY_BYTES:,} bytes"}},
 )
 def relay_change(uscc: str, ledger: LedgerDep, body: Annotated[dict[str, Any], Body(
         description='{"action": "SetEntry", "message": {...typed-data message...}, "officer": "0x...", '
@@ -143,6 +145,7 @@ def relay_change(uscc: str, ledger: LedgerDep, body: Annotated[dict[str, Any], B
 # -- the trader's credential: page, QR, standing -----------------------------------------------
 
 _PAGE_HEADERS = {"Vary": "Accept-Language", "Cache-Control": "no-store"}
+_HTML = {"text/html": {"schema": {"type": "string"}}}  # the page answers its errors as pages too
 
 
 @router.get(
@@ -150,9 +153,9 @@ _PAGE_HEADERS = {"Vary": "Accept-Language", "Cache-Control": "no-store"}
     name="trader_page",
     response_class=HTMLResponse,
     summary="The trader's credential check page (HTML, zh/en), read from the chain at request time",
-    responses={400: {"description": "malformed USCC (a page naming the character)"},
-               404: {"description": "the trader was never listed (a page saying so)"},
-               503: {"description": "the chain cannot be read"}},
+    responses={400: {"description": "malformed USCC (a page naming the character)", "content": _HTML},
+               404: {"description": "the trader was never listed (a page saying so)", "content": _HTML},
+               503: {"description": "the chain cannot be read", "content": _HTML}},
 )
 def trader_page(
     uscc: str,

@@ -9,11 +9,11 @@ index or the API says is taken on trust.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlmodel import Session, col, select
 from web3.contract import Contract
 
@@ -210,7 +210,9 @@ def verify_bundle_with_anchor(bundle: dict[str, Any], chain: Chain, anchor: Cont
 
 def read_bundle(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        # orjson refuses nesting past 1,024 levels; the stdlib parser could exhaust the C stack
+        # (py-evm raises Python's recursion limit), killing the process on a hostile file.
+        return orjson.loads(path.read_bytes())
     except FileNotFoundError:
         raise BundleError(f"bundle file {path} does not exist") from None
     except (OSError, ValueError) as exc:

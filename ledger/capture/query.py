@@ -68,10 +68,15 @@ def _identifier_condition(values: Sequence[str], roles: Sequence[str] | None, pa
 
 
 def _decode_token(token: str) -> int:
+    # orjson, not json: its nesting limit holds where the interpreter's recursion limit (raised to 100,000
+    # by py-evm) would let a deeply nested token overflow the C stack.
     try:
-        return int(json.loads(base64.urlsafe_b64decode(token.encode() + b"==="))["after"])
+        after = orjson.loads(base64.urlsafe_b64decode(token.encode() + b"==="))["after"]
     except (ValueError, KeyError, TypeError):
-        raise QueryParameterError("nextPageToken: not a token this server issued") from None
+        after = None
+    if type(after) is not int or not 0 <= after < 2**63:  # a log index: SQL BIGINT
+        raise QueryParameterError("nextPageToken: not a token this server issued")
+    return after
 
 
 def _encode_token(after: int) -> str:

@@ -111,6 +111,10 @@ def scope_names(mask: int) -> list[str]:
     return names
 
 
+MAX_UNIX_SECONDS = 253_402_300_799
+"""9999-12-31T23:59:59Z: the last moment a date can name (later ones cannot even be printed as ISO 8601)."""
+
+
 def parse_time(value: str | float | datetime, *, field: str) -> int:
     """Unix seconds from unix seconds (int or digits) or an ISO 8601 date/time (UTC if no offset)."""
     if isinstance(value, datetime):
@@ -131,8 +135,9 @@ def parse_time(value: str | float | datetime, *, field: str) -> int:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             seconds = int(moment.timestamp())
-    if not 0 <= seconds < 2**64:
-        raise WhitelistInputError(field, f"{value!r} is out of range for unix seconds")
+    if not 0 <= seconds <= MAX_UNIX_SECONDS:
+        raise WhitelistInputError(field, f"{value!r} is out of range: unix seconds from 0 to {MAX_UNIX_SECONDS} "
+                                         "(9999-12-31T23:59:59Z)")
     return seconds
 
 

@@ -70,3 +70,10 @@ def test_audit_catches_an_edit_of_the_live_index(demo_dir) -> None:
     result = run_cli("audit", "--data-dir", str(data_dir), env=env)
     assert result.returncode == 1
     assert "record 5" in result.stdout
+
+
+def test_a_hostile_bundle_file_is_a_one_line_error(demo_dir, tmp_path: Path) -> None:
+    data_dir, env = demo_dir
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000)
+    assert_one_line_error(run_cli("verify", str(deep), "--data-dir", str(data_dir), env=env), "is not JSON")
