@@ -32,6 +32,7 @@ def open_chain(settings: Settings, *, rpc_url: str | None = None, funded: list[s
         return RpcChain(
             url,
             gas_price=settings.gas_price,
+            request_timeout=settings.request_timeout,
             receipt_timeout=settings.receipt_timeout,
             expected_chain_id=settings.chain_id,
         )

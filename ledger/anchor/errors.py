@@ -30,3 +30,21 @@ class CheckpointRefusedError(ContractRevertError):
 
     http_status = 409
     solidity_errors = ("Anchor__NotGrowing", "Anchor__InconsistentCheckpoint", "Anchor__InvalidProofLength")
+
+
+class CheckpointsLostError(LedgerError):
+    """The chain no longer holds checkpoints the index recorded long ago.
+
+    A reorganisation only drops recent blocks; checkpoints this old missing
+    means the chain was reset or replaced. Anchoring stops rather than
+    deleting the rows, which are the evidence of what was anchored before.
+    """
+
+    http_status = 409
+
+    def __init__(self, sizes: list[int], chain_size: int, window_hours: float) -> None:
+        self.sizes = sizes
+        super().__init__(
+            f"checkpoints of size {sizes} were anchored more than {window_hours:g} h ago (chain time) but the chain's "
+            f"latest checkpoint is {chain_size}: the chain was reset or replaced; anchoring stops (run `traceledger audit`)"
+        )

@@ -162,7 +162,7 @@ class Anchorer:
                 session.delete(row)
         # Chain exposes no public way to re-read one sender's nonce; the book is
         # the adapter's, and forgetting an entry only costs one query.
-        self.chain._nonces.forget(self.sender.address)
+        self.chain.forget_nonce(self.sender.address)
         logger.warning("chain reorganised: checkpoints of size %s are no longer on chain (its latest is %d); re-anchoring",
                        sizes, base.tree_size)
         return sizes

@@ -168,6 +168,10 @@ class Chain(ABC):
             self._nonces.forget(sender.address)
             raise TransactionFailedError(f"{self.description} refused the transaction from {sender.address}: {exc}") from None
 
+    def forget_nonce(self, address: str) -> None:
+        """Read ``address``'s next nonce from the node again (after a reorg dropped its transactions)."""
+        self._nonces.forget(address)
+
     def wait(self, tx_hash: HexBytes) -> TxReceipt:
         """Wait for a receipt (``receipt_timeout`` seconds); raise if reverted."""
         deadline = time.monotonic() + self.receipt_timeout
