@@ -66,7 +66,7 @@ TAMPERS = {
     "insert a record": (sql("""INSERT INTO record ("index", kind, body, created_at) VALUES (55, 'test.note', '{"lot":"FAKE"}', '2026-01-01')"""), ["record 55"]),
     "reorder records": (swap_bodies(2, 3), ["record 2", "record 3"]),
     "edit a node": (sql("""UPDATE log_node SET hash = (SELECT hash FROM log_node WHERE level = 1 AND "index" = 1) WHERE level = 1 AND "index" = 0"""), ["node (1, 0)"]),
-    "delete a node": (sql('DELETE FROM log_node WHERE level = 2 AND "index" = 3'), ["log nodes"]),
+    "delete a node": (sql('DELETE FROM log_node WHERE level = 2 AND "index" = 3'), ["node (2, 3)"]),
     "edit a checkpoint row": (sql("""UPDATE checkpoint SET root_hash = (SELECT root_hash FROM checkpoint WHERE tree_size = 50) WHERE tree_size = 20"""), ["checkpoint 20"]),
     "truncate the log": (sql('DELETE FROM record WHERE "index" >= 30', 'DELETE FROM log_leaf WHERE "index" >= 30', 'DELETE FROM log_node'), ["checkpoint 50"]),
 }

@@ -187,7 +187,7 @@ def delete_leaf(db: sqlite3.Connection, rng: random.Random) -> set[str]:
 def delete_node(db: sqlite3.Connection, rng: random.Random) -> set[str]:
     level, index = _pick(db, 'SELECT level, "index" FROM log_node', rng)
     db.execute('DELETE FROM log_node WHERE level = ? AND "index" = ?', (level, index))
-    return {"log nodes"}  # audit counts missing nodes; it does not say which (see the report)
+    return {f"node ({level}, {index})"}
 
 
 def insert_record(db: sqlite3.Connection, rng: random.Random) -> set[str]:
