@@ -12,14 +12,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import capture, events, health, proofs, trace, whitelist
+from api import capture, events, health, labels, proofs, trace, whitelist
+from api import scan
+from api import credit
 from api.errors import install_error_handlers
+from api.metrics import RequestObserver
+from api.metrics import router as metrics_router
 from ledger.anchor.lease import AnchorLease
 from ledger.anchor.service import Anchorer, AnchorPolicy
 from ledger.config import Settings
-from ledger.crossborder.sync import follow_whitelist
+from ledger.crossborder.sync import follow_whitelist, sync_whitelist_mirror
 from ledger.participants.service import registry_indexer
 from ledger.runtime import Ledger, open_ledger
+from ledger.status.mirror import follow_status, status_mirror
+from ledger.status.subjects import CONTRACT_NAME as STATUS_CONTRACT
 
 
 class Workers:
@@ -46,7 +52,12 @@ def _start_workers(ledger: Ledger) -> Workers:
     indexer = registry_indexer(ledger)
     indexer.sync()  # the mirror is current before the first capture is authorised
     workers.start("registry-indexer", indexer.run)
+    # Like the registry: current before the first claim is judged or the first scan answered.
+    sync_whitelist_mirror(ledger)
     workers.start("whitelist-mirror", follow_whitelist, ledger)
+    if STATUS_CONTRACT in ledger.manifest.contracts:
+        status_mirror(ledger).sync()
+        workers.start("status-mirror", follow_status, ledger)
     if settings.anchor_enabled:
         anchorer = Anchorer(
             engine=ledger.engine,
@@ -86,9 +97,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(trace.router)  # early: routes are matched in order, and scans are the hot path
+    app.include_router(labels.router)
     app.include_router(proofs.router)
     app.include_router(capture.router)
     app.include_router(events.router)
     app.include_router(whitelist.router)
+    app.include_router(scan.router)
+    app.include_router(credit.router)
+    app.add_middleware(RequestObserver)  # latency by route, request id, access log
     return app

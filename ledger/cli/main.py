@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
-from ledger.config import Settings
+from ledger.config import Settings, describe_invalid_settings
+from ledger.credit.cli import app as credit_app
 from ledger.errors import LedgerError
 from ledger.participants.cli import participant_app
+from ledger.status.cli import app as product_app
 from ledger.whitelist.cli import app as whitelist_app
 from scanner.cli import qr as qr_command
+from scanner.cli import scan as scan_command
 
 app = typer.Typer(
     name="traceledger",
@@ -32,7 +36,10 @@ proof_app = typer.Typer(help="Evidence bundles: one file that proves one record.
 app.add_typer(proof_app, name="proof")
 app.add_typer(whitelist_app, name="whitelist")
 app.add_typer(participant_app, name="participant")
+app.add_typer(product_app, name="product")
+app.add_typer(credit_app, name="credit")
 app.command("qr")(qr_command)
+app.command("scan")(scan_command)
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -80,11 +87,14 @@ def status(data_dir: DataDirOption = None) -> None:
 
 
 @app.command()
-def demo(data_dir: DataDirOption = None) -> None:
+def demo(
+    data_dir: DataDirOption = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the QR labels, pages and scan verdict (default: DATA_DIR/out).", show_default=False)] = None,
+) -> None:
     """Run the whole scenario on the embedded defaults and verify every step."""
     from ledger.demo import run_demo
 
-    ok = run_demo(data_dir=data_dir, console=console)
+    ok = run_demo(data_dir=data_dir, out_dir=out, console=console)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -107,8 +117,11 @@ def serve(
         if settings.anchor_enabled:
             ledger.service_account  # noqa: B018 (decrypts now: a wrong password stops here)
     os.environ["TRACELEDGER_DATA_DIR"] = str(settings.data_dir)
+    from ledger.logs import configure_logging
+
+    configure_logging(settings.log_format)  # uvicorn's records too (log_config=None); access lines come from the app
     # The app is named by import string: the ledger package never imports the API.
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info", log_config=None, access_log=False)
 
 
 @app.command()
@@ -168,7 +181,7 @@ def proof_export(
 
 @app.command()
 def verify(
-    bundle: Annotated[Path, typer.Argument(help="Evidence bundle (from `traceledger proof export`).")],
+    bundle: Annotated[Path, typer.Argument(help="Evidence bundle (`traceledger proof export`) or credit profile export (`traceledger credit export`).")],
     rpc_url: RpcUrlOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -183,7 +196,12 @@ def verify(
 
         read_manifest(settings.data_dir)  # the embedded chain lives in a data dir: make sure this is one
     with open_chain(settings) as chain:
-        verdict = verify_bundle(evidence, chain)
+        if isinstance(evidence, dict) and evidence.get("format") == "traceledger-credit-export/v1":  # `credit export`
+            from ledger.credit.verify import verify_export
+
+            verdict = verify_export(evidence, chain)
+        else:
+            verdict = verify_bundle(evidence, chain)
     console.print(f"[green]VERIFIED[/] {verdict.summary()}", highlight=False)
 
 
@@ -203,6 +221,9 @@ def main() -> None:
         app()
     except LedgerError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        sys.exit(1)
+    except ValidationError as exc:  # a TRACELEDGER_* variable that does not parse
+        err_console.print(f"[bold red]error:[/] {describe_invalid_settings(exc)}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
