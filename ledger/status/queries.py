@@ -11,28 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ledger.chain.mirror import mirrored_to
-from ledger.status.models import ProductStatusRow
 from ledger.trace.queries import iso, participant_names
-
-_status = ProductStatusRow.__table__
-
+from ledger.trace.sql import STATUS_COLUMNS, fetch, fetch_in
 
 def _named(participant_id: str | None, names: Mapping[str, Any]) -> str | None:
     entry = names.get(participant_id) if participant_id else None
     return entry["name"] if entry else None
 
 
-def statuses(conn: Connection, keys: list[str]) -> dict[str, sa.Row]:
-    """The mirrored status rows of ``keys`` (keys with no status are absent)."""
-    found: dict[str, sa.Row] = {}
-    for start in range(0, len(keys), 500):
-        rows = conn.execute(sa.select(_status).where(_status.c.key.in_(keys[start : start + 500]))).all()
-        found.update((row.key, row) for row in rows)
-    return found
+def statuses(conn: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The mirrored status of ``keys`` (keys with no status are absent), one query per 500 keys."""
+    return {row[0]: dict(zip(STATUS_COLUMNS, row)) for row in fetch_in(conn, "product_statuses", keys)} if keys else {}
+
+
+def _mirrored_to(conn: Connection, contract: str) -> int | None:
+    """The block the mirror has read up to, in the same snapshot as the statuses (a scanner compares them there)."""
+    rows = fetch(conn, "contract_cursor", [contract])
+    return rows[0][0] if rows else None
 
 
 def trace_status(conn: Connection, trace: Mapping[str, Any], *, contract: str) -> dict[str, Any]:
@@ -45,25 +42,24 @@ def trace_status(conn: Connection, trace: Mapping[str, Any], *, contract: str) -
     relations = {node["key"]: node["relation"] for node in trace.get("nodes", ())}
     relations.setdefault(trace["key"], "self")
     rows = statuses(conn, list(relations))
-    ids = [pid for row in rows.values() for pid in (row.recalled_by, row.decommissioned_by)]
-    names = participant_names(conn, ids)
+    ids = [pid for row in rows.values() for pid in (row["recalled_by"], row["decommissioned_by"])]
+    names = participant_names(conn, ids) if ids else {}
     recalls = [
         {
-            "key": key, "relation": relations[key], "notice": row.recall_notice,
-            "reasonHash": row.recall_reason_hash, "recalledAt": iso(row.recalled_at),
-            "recalledBy": row.recalled_by, "recalledByName": _named(row.recalled_by, names),
-            "txHash": row.recall_tx, "blockNumber": row.recall_block,
+            "key": key, "relation": relations[key], "notice": row["recall_notice"],
+            "reasonHash": row["recall_reason_hash"], "recalledAt": iso(row["recalled_at"]),
+            "recalledBy": row["recalled_by"], "recalledByName": _named(row["recalled_by"], names),
+            "txHash": row["recall_tx"], "blockNumber": row["recall_block"],
         }
-        for key, row in rows.items() if row.recalled
+        for key, row in rows.items() if row["recalled"]
     ]
     recalls.sort(key=lambda recall: (recall["relation"] != "self", recall["key"]))
     root = rows.get(trace["key"])
     pack = None
-    if root is not None and root.pack_status:
+    if root is not None and root["pack_status"]:
         pack = {
-            "key": root.key, "status": root.pack_status, "at": iso(root.decommissioned_at),
-            "by": root.decommissioned_by, "byName": _named(root.decommissioned_by, names),
-            "txHash": root.decommission_tx, "blockNumber": root.decommission_block,
+            "key": root["key"], "status": root["pack_status"], "at": iso(root["decommissioned_at"]),
+            "by": root["decommissioned_by"], "byName": _named(root["decommissioned_by"], names),
+            "txHash": root["decommission_tx"], "blockNumber": root["decommission_block"],
         }
-    cursor = mirrored_to(conn, contract)
-    return {"contract": contract, "mirroredToBlock": cursor[0] if cursor else None, "recalls": recalls, "pack": pack}
+    return {"contract": contract, "mirroredToBlock": _mirrored_to(conn, contract), "recalls": recalls, "pack": pack}

@@ -26,8 +26,10 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.anchor.models import Checkpoint
 from ledger.capture.models import EpcisEvent, EpcisEventEpc
+from ledger.chain.mirror import ContractCursor
 from ledger.participants.models import Participant
 from ledger.records.models import Record
+from ledger.status.models import ProductStatusRow
 from ledger.trace.models import TraceEdge, TraceState, TraceTransformationPart
 
 IN_CHUNK = 500
@@ -42,6 +44,10 @@ EDGE_COLUMNS = ("source", "kind", "target", "start_index", "start_time", "end_in
 EVENT_COLUMNS = (
     "record_index", "hash_id", "event_type", "action", "biz_step", "disposition", "read_point", "biz_location",
     "participant_id", "event_time",
+)
+STATUS_COLUMNS = (
+    "key", "recalled", "recall_notice", "recall_reason_hash", "recalled_at", "recalled_by", "recall_tx", "recall_block",
+    "pack_status", "decommissioned_at", "decommissioned_by", "decommission_tx", "decommission_block",
 )
 CHECKPOINT_COLUMNS = (
     "tree_size", "root_hash", "status", "chain_id", "contract_address", "sequence", "tx_hash", "block_number",
@@ -90,6 +96,8 @@ _TEMPLATES = {
     "latest_checkpoint": (
         "SELECT {checkpoint_cols} FROM {t:checkpoint} WHERE {c:status} = 'anchored' ORDER BY {c:tree_size} DESC LIMIT 1"
     ),
+    "product_statuses": "SELECT {status_cols} FROM {t:product_status} WHERE {c:key} IN ({in})",
+    "contract_cursor": "SELECT {c:block_number} FROM {t:contract_cursor} WHERE {c:contract} = {p}",
 }
 # Writes of provenance indexing, positional in these column orders (see ledger.trace.indexing).
 PART_COLUMNS = ("transformation", "role", "epc", "record_index", "event_time")
@@ -117,6 +125,8 @@ _TABLES = {
     "record": Record.__table__,
     "participant": Participant.__table__,
     "checkpoint": Checkpoint.__table__,
+    "product_status": ProductStatusRow.__table__,
+    "contract_cursor": ContractCursor.__table__,
 }
 
 
@@ -146,6 +156,7 @@ class _Dialect:
                 "{event_cols}": self.columns(EVENT_COLUMNS, "e."),
                 "{state_cols}": self.columns(STATE_COLUMNS),
                 "{checkpoint_cols}": self.columns(CHECKPOINT_COLUMNS),
+                "{status_cols}": self.columns(STATUS_COLUMNS),
                 "{in}": ", ".join([self.mark] * max(count, 1)),
                 "{in2}": ", ".join([self.mark] * max(count2, 1)),
                 "{window_terms}": " OR ".join(
