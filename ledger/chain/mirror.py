@@ -206,9 +206,3 @@ class EventMirror:
         conn.execute(sa.delete(events).where(condition))
         return keep, list(removed)
 
-
-def mirrored_to(conn: Connection, contract: str) -> tuple[int, str, datetime] | None:
-    """(block number, block hash, when) the mirror of ``contract`` has read up to, or None."""
-    row = conn.execute(sa.select(_cursor.c.block_number, _cursor.c.block_hash, _cursor.c.updated_at)
-                       .where(_cursor.c.contract == contract)).first()
-    return None if row is None else (row.block_number, row.block_hash, row.updated_at)
