@@ -9,6 +9,7 @@ parameter says ``_html``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 from urllib.parse import parse_qsl, urlencode
 
@@ -43,21 +44,26 @@ def pick_language(accept_language: str | None, lang: str | None) -> str:
     if lang and lang.strip().lower()[:2] in LANGUAGES:
         return lang.strip().lower()[:2]
     best, best_q = DEFAULT_LANGUAGE, 0.0
-    for part in (accept_language or "").split(","):
-        pieces = part.strip().split(";")
-        tag = pieces[0].strip().lower()
-        q = 1.0
-        for param in pieces[1:]:
-            name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+    for tag, q in weighted_values(accept_language):
         primary = tag.split("-")[0]
         if primary in LANGUAGES and q > best_q:
             best, best_q = primary, q
     return best
+
+
+def weighted_values(header: str | None) -> Iterator[tuple[str, float]]:
+    """(value, q) of each entry of an ``Accept``-style header, values lower-cased; a bad q counts as 0."""
+    for part in (header or "").split(","):
+        value, *parameters = part.strip().split(";")
+        q = 1.0
+        for parameter in parameters:
+            name, _, text = parameter.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(text)
+                except ValueError:
+                    q = 0.0
+        yield value.strip().lower(), q
 
 
 def other_language(lang: str) -> str:

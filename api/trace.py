@@ -40,7 +40,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from api.page_kit import content_language, pick_language
+from api.page_kit import content_language, pick_language, weighted_values
 from api.pages import render_consumer_page, render_product_page
 from ledger.epcis.identifiers import Identifier, parse_digital_link
 from ledger.status.queries import trace_status
@@ -103,17 +103,7 @@ def _requested(request: Request, prefix: str = "") -> str:
 
 def _prefers_html(accept: str) -> bool:
     html_q = json_q = 0.0
-    for part in accept.split(","):
-        media, *parameters = part.strip().split(";")
-        quality = 1.0
-        for parameter in parameters:
-            name, _, value = parameter.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.strip().lower()
+    for media, quality in weighted_values(accept):
         if media in _HTML_TYPES:
             html_q = max(html_q, quality)
         elif media in _JSON_TYPES or media.endswith("+json"):

@@ -23,6 +23,16 @@ class LedgerError(Exception):
         self.message = message
 
 
+class InputError(LedgerError):
+    """An argument is malformed; nothing was done. ``field`` names the argument, and starts the message."""
+
+    http_status = 400
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {problem}")
+
+
 class ConfigError(LedgerError):
     """Settings, data directory or command-line options are unusable."""
 

@@ -4,17 +4,11 @@ it claims (422)."""
 
 from __future__ import annotations
 
-from ledger.errors import ConfigError, LedgerError, NotFoundError
+from ledger.errors import ConfigError, InputError, LedgerError, NotFoundError
 
 
-class CreditInputError(LedgerError):
+class CreditInputError(InputError):
     """An argument is malformed. ``field`` names it (``id``, ``lang``, ``out``...)."""
-
-    http_status = 400
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {problem}")
 
 
 class SubjectNotFoundError(NotFoundError):

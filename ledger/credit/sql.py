@@ -14,13 +14,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from ledger.trace.queries import iso
+from ledger.trace.sql import IN_CHUNK, run_sql
 
 __all__ = ["IN_CHUNK", "chunks", "iso", "period_of", "select_rows"]
 
-IN_CHUNK = 500
 DAY, MONTH = "day", "month"
 
 
@@ -59,8 +58,6 @@ def select_rows(conn: Connection, sql: str, *, lists: Sequence[str] = ("ids",), 
     SQLAlchemy each statement cost about half a millisecond more than
     SQLite took to answer it, and a profile runs some twenty.
     """
-    if not conn.in_transaction():
-        conn.begin()
     sizes = tuple(sorted((name, len(params[name])) for name in lists))
     text, order = _driver_sql(sql, conn.dialect.paramstyle, sizes)
     values: list[Any] = []
@@ -70,14 +67,7 @@ def select_rows(conn: Connection, sql: str, *, lists: Sequence[str] = ("ids",), 
             values.extend(value)
         else:
             values.append(value)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(text, tuple(values))
-        return cursor.fetchall()
-    except conn.dialect.loaded_dbapi.Error as error:
-        raise DBAPIError.instance(text, values, error, conn.dialect.loaded_dbapi.Error) from error
-    finally:
-        cursor.close()
+    return run_sql(conn, text, values)
 
 
 def period_of(conn: Connection, column: str, granularity: str) -> str:

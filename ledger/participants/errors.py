@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ledger.chain.reverts import ContractRevertError
-from ledger.errors import LedgerError
+from ledger.errors import InputError, LedgerError
 
 
 def _gln(value: Any) -> str:
@@ -32,14 +32,8 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex() if isinstance(value, (bytes, bytearray)) else str(value)
 
 
-class ParticipantInputError(LedgerError):
+class ParticipantInputError(InputError):
     """An argument is malformed; nothing was sent. ``field`` names the argument."""
-
-    http_status = 400
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {problem}")
 
 
 class ParticipantNotFoundError(LedgerError):

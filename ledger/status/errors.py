@@ -10,19 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.chain.reverts import ContractRevertError, UnauthorizedError
-from ledger.errors import LedgerError
+from ledger.errors import InputError
 
 _PACK = {0: "in the supply chain", 1: "dispensed", 2: "reported stolen", 3: "destroyed"}
 
 
-class StatusInputError(LedgerError):
+class StatusInputError(InputError):
     """An argument is malformed; nothing was sent. ``field`` names the argument."""
-
-    http_status = 400
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {problem}")
 
 
 class StatusUnauthorizedError(UnauthorizedError):

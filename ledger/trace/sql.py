@@ -222,9 +222,17 @@ def fetch(connection: Connection, name: str, params: Sequence[Any], count: int =
     An IN list must not be empty: callers skip the query instead (an empty
     list is rendered as one mark, which would need a value).
     """
+    return run_sql(connection, _for(connection.dialect).sql(name, count, count2), params)
+
+
+def run_sql(connection: Connection, sql: str, params: Sequence[Any]) -> list[tuple]:
+    """Rows of ``sql`` (in the driver's own parameter style) on the connection's DBAPI cursor.
+
+    Inside the connection's transaction, begun here if none is: every query
+    of one answer sees one snapshot. Driver errors are raised as SQLAlchemy's.
+    """
     if not connection.in_transaction():
-        connection.begin()  # one snapshot for every query of a trace
-    sql = _for(connection.dialect).sql(name, count, count2)
+        connection.begin()
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql, tuple(params))

@@ -13,20 +13,14 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from ledger.chain.reverts import ContractRevertError, UnauthorizedError
-from ledger.errors import LedgerError, NotFoundError
+from ledger.errors import InputError, NotFoundError
 
 _LEVELS = {0: "NONE", 1: "ADVANCED_CERTIFIED", 2: "GENERAL", 3: "DISHONEST"}
 _STATUSES = {0: "not listed", 1: "active", 2: "suspended", 3: "revoked"}
 
 
-class WhitelistInputError(LedgerError):
+class WhitelistInputError(InputError):
     """An argument is malformed; nothing was sent. ``field`` names the argument."""
-
-    http_status = 400
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {problem}")
 
 
 class TraderNotFoundError(NotFoundError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from eth_account import Account
+from eth_utils import keccak
 
 from ledger.chain.deploy import deploy_contracts, participant_id, role_id
 from ledger.gs1 import with_check_digit
@@ -119,6 +119,5 @@ def test_bad_input_is_refused_before_sending(consortium: Consortium) -> None:
 
 def test_subjects_are_keccak_of_the_canonical_digital_link_path() -> None:
     assert subject_key("https://id.gs1.org/01/09521000000346/10/LOT-A") == LOT
-    assert subject_id(LOT) == bytes.fromhex(
-        __import__("eth_utils").keccak(text=LOT).hex())
+    assert subject_id(LOT) == keccak(LOT.encode())
     assert subject_key("urn:epc:id:sgtin:9521000.000034.SN-1") == PACK

@@ -7,7 +7,6 @@ Create Date: 2026-11-29 11:34:28.946841
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
 
 
 revision = '7406dc90a54b'
