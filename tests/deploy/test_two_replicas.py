@@ -160,8 +160,11 @@ def test_two_replicas_capture_concurrently_one_anchors_and_the_log_audits_clean(
 
         admin = sa.create_engine(postgres_url)
         with admin.connect() as conn:
-            leases = conn.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                                          "AND objid = :k"), {"k": ANCHOR_LEASE_LOCK}).scalar_one()
+            # pg_locks spans the cluster: other tests' databases hold leases of their own.
+            leases = conn.execute(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = :k "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ), {"k": ANCHOR_LEASE_LOCK}).scalar_one()
         admin.dispose()
         assert leases == 1
     finally:
