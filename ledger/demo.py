@@ -45,7 +45,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from ledger.audit import audit_log
+from ledger.audit import audit_index
 from ledger.bootstrap import init_data_dir
 from ledger.bundle import verify_bundle
 from ledger.client import ClientError, LedgerClient, epcis_document
@@ -489,10 +489,11 @@ def _verify(ledger: Any, story: Story) -> str:
 
 
 def _audit(ledger: Any, engine: sa.Engine) -> str:
-    report = audit_log(engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+    report = audit_index(engine, ledger.chain, ledger.contract("CheckpointAnchor"))
     if not report.ok:
         return "FAILED: " + "; ".join(str(d) for d in report.discrepancies)
-    return f"{report.records} records, {report.checkpoints_on_chain} checkpoint(s): all hold"
+    return (f"{report.records} records, {report.checkpoints_on_chain} checkpoint(s), "
+            f"{report.projection_rows} derived rows re-derived from the log: all hold")
 
 
 def _tamper_and_audit(ledger: Any, data_dir: Path) -> str:
@@ -511,13 +512,19 @@ def _tamper_and_audit(ledger: Any, data_dir: Path) -> str:
                                   {"p": f"%{original}%"}).scalar_one()
             conn.execute(sa.text('UPDATE record SET body = replace(body, :a, :b) WHERE "index" = :i'),
                          {"a": original, "b": forged, "i": target})
-        report = audit_log(engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+            # A quieter forgery: the record stays intact, only the current location the consumer page shows moves.
+            moved = conn.execute(sa.text("SELECT epc FROM trace_state WHERE location IS NOT NULL ORDER BY epc LIMIT 1")).scalar_one()
+            conn.execute(sa.text("UPDATE trace_state SET location = :l WHERE epc = :e"),
+                         {"l": "https://id.gs1.org/414/9521000000999", "e": moved})
+        report = audit_index(engine, ledger.chain, ledger.contract("CheckpointAnchor"))
     finally:
         engine.dispose()
-    caught = [str(d) for d in report.discrepancies if d.subject == f"record {target}"]
-    if not caught:
-        return "FAILED: the audit did not notice the edited harvest quantity"
-    return f"harvest quantity doubled in the copy; caught: {caught[0]}"
+    named = {d.subject for d in report.discrepancies}
+    missed = [what for what, subject in (("the edited harvest quantity", f"record {target}"),
+                                         ("the moved current location", f"trace_state {moved}")) if subject not in named]
+    if missed:
+        return "FAILED: the audit did not notice " + " nor ".join(missed)
+    return f"harvest quantity doubled (record {target}) and {moved} moved in the copy; both caught and named"
 
 
 def _finish(story: Story, console: Console, data_dir: Path, password_file: Path) -> bool:

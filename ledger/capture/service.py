@@ -36,9 +36,9 @@ from ledger.capture.authority import Signer, authorise_key
 from ledger.capture.errors import CaptureReplayError, PolicyRefusedError
 from ledger.capture.models import CaptureJob, CaptureState, EpcisEvent, EpcisEventEpc
 from ledger.capture.policy import rule_for
+from ledger.capture.projection import CAPTURE_KIND, EVENT_KIND, event_identifiers, event_row, identifier_rows
 from ledger.capture.signing import SignatureError, SigningDomain, capture_digest, recover_signer
 from ledger.epcis.hashid import event_hash_id
-from ledger.epcis.identifiers import parse_epc
 from ledger.epcis.validate import validate_document
 from ledger.index.bulk import insert_rows
 from ledger.index.db import write_session
@@ -47,11 +47,7 @@ from ledger.records.append import NewRecord, log_writer
 from ledger.records.encoding import canonical_json
 from ledger.trace.indexing import StoredEvent, index_provenance
 
-EVENT_KIND = "epcis.event"
-CAPTURE_KIND = "epcis.capture"
-
-_IDENTIFIER_FIELDS = (("epcList", "epc"), ("childEPCs", "child"), ("inputEPCList", "input"), ("outputEPCList", "output"))
-_QUANTITY_FIELDS = (("quantityList", "epc"), ("childQuantityList", "child"), ("inputQuantityList", "input"), ("outputQuantityList", "output"))
+__all__ = ["CAPTURE_KIND", "EVENT_KIND", "CaptureResult", "Submission", "capture", "event_identifiers", "load_capture"]
 
 
 @dataclass(frozen=True)
@@ -80,29 +76,6 @@ class CaptureResult:
             "eventCount": len(self.events),
             "events": self.events,
         }
-
-
-def event_identifiers(event: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(canonical identifier, role) pairs an event names. Precondition: the event is valid."""
-    found: list[tuple[str, str]] = []
-    parent = event.get("parentID")
-    if parent:
-        found.append((parse_epc(parent).canonical, "parent"))
-    for field, role in _IDENTIFIER_FIELDS:
-        for epc in event.get(field) or ():
-            found.append((parse_epc(epc).canonical, role))
-    for field, role in _QUANTITY_FIELDS:
-        for item in event.get(field) or ():
-            found.append((parse_epc(item["epcClass"]).canonical, role))
-    return list(dict.fromkeys(found))
-
-
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def _place(value: Any) -> str | None:
-    return value.get("id") if isinstance(value, Mapping) else None
 
 
 @counted_capture
@@ -239,22 +212,10 @@ def _store(
             })
             if not outcome.created:
                 continue
-            event_rows.append({
-                "hash_id": hash_id,
-                "record_index": outcome.index,
-                "capture_id": capture_id,
-                "signer": signer.address,
-                "participant_id": signer.participant_id,
-                "event_type": event["type"],
-                "event_time": _utc(event["eventTime"]),
-                "action": event.get("action"),
-                "biz_step": event.get("bizStep"),
-                "disposition": event.get("disposition"),
-                "read_point": _place(event.get("readPoint")),
-                "biz_location": _place(event.get("bizLocation")),
-            })
+            event_rows.append(event_row(hash_id=hash_id, record_index=outcome.index, capture_id=capture_id,
+                                        signer=signer.address, participant_id=signer.participant_id, event=event))
             identifiers = event_identifiers(event)
-            epc_rows.extend({"record_index": outcome.index, "epc": epc, "role": role} for epc, role in identifiers)
+            epc_rows.extend(identifier_rows(outcome.index, identifiers))
             provenance.append(StoredEvent(outcome.index, event, identifiers, signer.participant_id))
         connection = writer.session.connection()
         insert_rows(connection, EpcisEvent.__table__, event_rows)

@@ -125,13 +125,17 @@ def serve(
 
 
 @app.command()
-def audit(data_dir: DataDirOption = None) -> None:
-    """Re-check every record, the whole tree and every anchored checkpoint; exit 1 on any discrepancy."""
+def audit(
+    data_dir: DataDirOption = None,
+    log_only: Annotated[bool, typer.Option("--log-only", help="Skip re-deriving the query and trace tables from the log.")] = False,
+) -> None:
+    """Re-check every record, the whole tree, every anchored checkpoint and the tables derived from the log; exit 1 on any discrepancy."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
     from sqlalchemy import func, select
 
-    from ledger.audit import audit_log
+    from ledger.audit import audit_index
+    from ledger.capture.projection import EVENT_KIND
     from ledger.records.models import Record
     from ledger.runtime import open_ledger
 
@@ -140,16 +144,26 @@ def audit(data_dir: DataDirOption = None) -> None:
         assert ledger.engine is not None
         with ledger.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(Record)).scalar_one()
-        columns = (TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+            events = conn.execute(select(func.count()).select_from(Record).where(Record.kind == EVENT_KIND)).scalar_one()
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("records", total=total)
-            report = audit_log(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"),
-                               progress=lambda done: progress.update(task, completed=done))
+            log_task = progress.add_task("log: records", total=total)
+            projection_task = progress.add_task("derived tables: events", total=events, visible=not log_only)
+            report = audit_index(
+                ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"), projections=not log_only,
+                log_progress=lambda done: progress.update(log_task, completed=done),
+                projection_progress=lambda done: progress.update(projection_task, completed=done),
+            )
     table = Table(title="audit", show_header=False)
     table.add_row("records re-hashed", f"{report.records:,}")
     table.add_row("checkpoints on chain", f"{report.checkpoints_on_chain:,} (anchored size {report.anchored_size:,})")
     table.add_row("not yet anchored", f"{max(report.records - report.anchored_size, 0):,}")
     table.add_row("throughput", f"{report.records_per_second:,.0f} records/s in {report.seconds:.2f}s")
+    if report.projections_audited:
+        table.add_row("derived tables", f"{report.projection_rows:,} rows re-derived from the log and compared "
+                                        f"in {report.projection_seconds:.2f}s")
+    else:
+        table.add_row("derived tables", "[yellow]not checked (--log-only)[/]")
     table.add_row("verdict", "[green]all holds[/]" if report.ok else f"[red]{len(report.discrepancies)} discrepancies[/]")
     console.print(table)
     for discrepancy in report.discrepancies:

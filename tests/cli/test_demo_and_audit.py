@@ -4,6 +4,7 @@ other commands: audit, proof export, verify — and a tamper caught."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -61,6 +62,23 @@ def test_exported_evidence_verifies_and_an_altered_one_does_not(demo_dir, tmp_pa
     evidence["record"]["body"] = evidence["record"]["body"].replace("0", "1", 1)
     bundle.write_text(json.dumps(evidence))
     assert_one_line_error(run_cli("verify", str(bundle), "--data-dir", str(data_dir), env=env), "record was altered")
+
+
+def test_audit_catches_an_edit_of_a_derived_table_unless_told_log_only(demo_dir, tmp_path: Path) -> None:
+    data_dir, env = demo_dir
+    copy = tmp_path / "node"
+    shutil.copytree(data_dir, copy)
+    with sqlite3.connect(copy / "index.sqlite") as conn:
+        epc, location = conn.execute("SELECT epc, location FROM trace_state WHERE location IS NOT NULL ORDER BY epc").fetchone()
+        conn.execute("UPDATE trace_state SET location = 'https://id.gs1.org/414/9521000000999' WHERE epc = ?", (epc,))
+    wide = {**env, "COLUMNS": "400"}  # rich folds long lines at the terminal width
+    result = run_cli("audit", "--data-dir", str(copy), env=wide)
+    assert result.returncode == 1
+    assert f"trace_state {epc}: location is 'https://id.gs1.org/414/9521000000999', the log gives '{location}'" in result.stdout
+
+    log_only = run_cli("audit", "--log-only", "--data-dir", str(copy), env=env)
+    assert log_only.returncode == 0, log_only.stdout
+    assert "not checked (--log-only)" in log_only.stdout and "trace_state" not in log_only.stdout
 
 
 def test_audit_catches_an_edit_of_the_live_index(demo_dir) -> None:

@@ -25,7 +25,7 @@ from eth_account import Account
 from prometheus_client.parser import text_string_to_metric_families
 
 from ledger.anchor.lease import ANCHOR_LEASE_LOCK
-from ledger.audit import audit_log
+from ledger.audit import audit_index
 from ledger.client import LedgerClient, epcis_document
 from ledger.config import Settings
 from ledger.epcis.build import gln, gtin, lot, object_event
@@ -174,7 +174,7 @@ def test_two_replicas_capture_concurrently_one_anchors_and_the_log_audits_clean(
             process.wait(timeout=60)
 
     with open_ledger(settings) as ledger:
-        report = audit_log(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+        report = audit_index(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
     assert report.ok, report.discrepancies
     assert report.records == records and report.anchored_size == records
 

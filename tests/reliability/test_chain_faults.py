@@ -32,7 +32,7 @@ from eth_account import Account
 from sqlmodel import Session
 from web3.exceptions import TransactionNotFound
 
-from ledger.audit import audit_log
+from ledger.audit import audit_index
 from ledger.chain.deploy import participant_id, role_id
 from ledger.client import ClientError, LedgerClient, epcis_document
 from ledger.epcis.build import gln, item, object_event
@@ -117,7 +117,7 @@ def assert_log_intact(node: Node) -> tuple[list[int], int]:
     with node.open_direct() as ledger:
         anchor = ledger.contract("CheckpointAnchor")
         sizes = checkpoint_trail(ledger.engine, ledger.chain, anchor)
-        report = audit_log(ledger.engine, ledger.chain, anchor)
+        report = audit_index(ledger.engine, ledger.chain, anchor)
     assert report.ok, [str(d) for d in report.discrepancies]
     return sizes, report.records
 

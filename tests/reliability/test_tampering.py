@@ -7,8 +7,9 @@ checkpoints. The edits go straight to the SQLite file, as someone with the
 database in hand would make them (foreign keys not enforced): an event's
 field, a capture's signature, a leaf, a node, a checkpoint row; deleted
 records, leaves and nodes; inserted records, leaves, nodes and checkpoint
-rows; reordered records and leaves. The audit runs in-process against the
-embedded chain.
+rows; reordered records and leaves; and the tables derived from the log (an
+event's query-index row, an identifier row, a current state, a provenance
+edge). The audit runs in-process against the embedded chain.
 
 That the scanner refuses a tampered API answer is tested with the scanner
 (tests/scanner). The seed is printed; TRACELEDGER_TAMPER_SEED replays a run.
@@ -31,7 +32,7 @@ import orjson
 import pytest
 
 from ledger.anchor.service import Anchorer
-from ledger.audit import audit_log
+from ledger.audit import audit_index
 from ledger.capture.service import CAPTURE_KIND, EVENT_KIND, Submission, capture
 from ledger.capture.signing import SigningDomain
 from ledger.client import epcis_document, sign_document
@@ -80,7 +81,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
                 signature=signed.headers["TL-Signature"]))
             if number % 3 == 2 and number < DOCUMENTS - 3:
                 anchorer.anchor_once(force=True)
-        report = audit_log(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+        report = audit_index(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
         assert report.ok and report.checkpoints_on_chain == 3, "the untouched index must audit clean"
     database = tmp / "pristine.sqlite"
     with sqlite3.connect(site.settings.data_dir / "index.sqlite") as source, sqlite3.connect(database) as copy:
@@ -244,6 +245,37 @@ def reorder_leaves(db: sqlite3.Connection, rng: random.Random) -> set[str]:
     return {f"record {a}", f"record {b}"}
 
 
+def edit_event_index_row(db: sqlite3.Connection, rng: random.Random) -> set[str]:
+    hash_id, index = _pick(db, "SELECT hash_id, record_index FROM epcis_event", rng)
+    column, value = rng.choice([("biz_step", "https://ref.gs1.org/cbv/BizStep-destroying"), ("disposition", "https://ref.gs1.org/cbv/Disp-recalled"),
+                                ("biz_location", f"https://id.gs1.org/414/95210000{rng.randint(1000, 9999)}0"),
+                                ("event_time", "2025-12-31 23:59:59.000000")])
+    db.execute(f"UPDATE epcis_event SET {column} = ? WHERE hash_id = ?", (value, hash_id))
+    return {f"epcis_event {hash_id}"}
+
+
+def delete_identifier_row(db: sqlite3.Connection, rng: random.Random) -> set[str]:
+    index, epc, role = _pick(db, "SELECT record_index, epc, role FROM epcis_event_epc", rng)
+    db.execute("DELETE FROM epcis_event_epc WHERE record_index = ? AND epc = ? AND role = ?", (index, epc, role))
+    return {f"epcis_event_epc (record_index={index}, epc={epc}, role={role})"}
+
+
+def edit_current_state(db: sqlite3.Connection, rng: random.Random) -> set[str]:
+    epc, _ = _pick(db, "SELECT epc, kind FROM trace_state", rng)
+    column, value = rng.choice([("location", "https://id.gs1.org/414/9521000000999"), ("disposition", "https://ref.gs1.org/cbv/Disp-destroyed"),
+                                ("last_index", 10**6)])
+    db.execute(f"UPDATE trace_state SET {column} = ? WHERE epc = ?", (value, epc))
+    return {f"trace_state {epc}"}
+
+
+def insert_provenance_edge(db: sqlite3.Connection, rng: random.Random) -> set[str]:
+    (source,), (target,) = rng.sample(db.execute("SELECT epc FROM trace_state ORDER BY epc").fetchall(), 2)
+    start = rng.randrange(_count(db, "record"))
+    db.execute("INSERT INTO trace_edge (source, kind, target, start_index, start_time) VALUES (?, 'transformation', ?, ?, ?)",
+               (source, target, start, "2026-03-01 09:00:00.000000"))
+    return {f"trace_edge (source={source}, kind=transformation, target={target}, start_index={start})"}
+
+
 TAMPERS: dict[str, Tamper] = {
     "edit an event field": edit_event_field,
     "edit a capture signature": edit_signature,
@@ -260,6 +292,10 @@ TAMPERS: dict[str, Tamper] = {
     "insert a checkpoint row": insert_checkpoint,
     "reorder records": reorder_records,
     "reorder leaves": reorder_leaves,
+    "edit an event's query-index row": edit_event_index_row,
+    "delete an identifier row": delete_identifier_row,
+    "edit a current state": edit_current_state,
+    "insert a provenance edge": insert_provenance_edge,
 }
 
 
@@ -282,7 +318,7 @@ def test_audit_names_every_one_of_200_random_edits(pristine: Pristine, tmp_path:
             db.close()
             engine = create_index_engine(f"sqlite:///{work}")
             try:
-                report = audit_log(engine, ledger.chain, anchor)
+                report = audit_index(engine, ledger.chain, anchor)
             finally:
                 engine.dispose()
             named = {d.subject for d in report.discrepancies}

@@ -1,4 +1,4 @@
-"""``traceledger audit``: prove from scratch that the index was not rewritten.
+"""The log audit: prove from scratch that the records, the tree and the checkpoints were not rewritten.
 
 The auditor trusts nothing the index computed. It re-reads every record,
 recomputes its leaf, rebuilds the whole tree in memory, and compares:
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from web3.contract import Contract
 
 from ledger.anchor.models import Checkpoint, CheckpointStatus
+from ledger.audit.report import AuditReport, Discrepancy, Progress
 from ledger.chain.base import Chain
 from ledger.errors import LogError
 from ledger.log.models import LogLeaf, LogNode
@@ -36,33 +36,6 @@ from ledger.records.models import Record
 BATCH = 20_000
 
 
-@dataclass(frozen=True)
-class Discrepancy:
-    subject: str  # "record 17", "leaf 17", "node (3, 2)", "checkpoint 1024"
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.subject}: {self.problem}"
-
-
-@dataclass
-class AuditReport:
-    records: int = 0
-    checkpoints_on_chain: int = 0
-    anchored_size: int = 0
-    seconds: float = 0.0
-    discrepancies: list[Discrepancy] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.discrepancies
-
-    @property
-    def records_per_second(self) -> float:
-        return self.records / self.seconds if self.seconds else 0.0
-
-
-Progress = Callable[[int], None]
 # Stands in for a leaf whose record and leaf were both deleted, so the rebuild
 # can go on and report everything else; no real leaf hash equals it.
 MISSING_LEAF = bytes(32)
