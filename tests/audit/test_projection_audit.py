@@ -19,10 +19,13 @@ from ledger.capture.models import EpcisEvent, EpcisEventEpc
 from ledger.epcis.build import gtin, lot, transformation_event
 from ledger.trace.models import TraceEdge, TraceState, TraceTransformationPart
 from tests.trace.conftest import database_url, node  # noqa: F401 (fixtures)
-from tests.trace.scenario import CASE, DRUG_LOT, PACKS, SAUCE_LOT, TOMATO_LOT, key_of, node_capture
+from tests.trace.scenario import CASE, DRUG_LOT, PACKS, SAUCE_LOT, TOMATO_LOT, Node, key_of, node_capture
 
 events, epcs = EpcisEvent.__table__, EpcisEventEpc.__table__
 states, edges, parts = TraceState.__table__, TraceEdge.__table__, TraceTransformationPart.__table__
+
+Edit = Callable[[Connection, Node], tuple[str, str]]
+"""Changes the index in the connection's transaction; returns the subject and problem audit must name."""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -71,13 +74,13 @@ def test_the_projections_of_an_untouched_index_match_the_log(node) -> None:  # n
     assert report.projections_audited and report.projection_rows == stored > 50
 
 
-def move_a_pack(conn: Connection) -> tuple[str, str]:
+def move_a_pack(conn: Connection, _scenario: Node) -> tuple[str, str]:
     pack = key_of(PACKS[0])
     conn.execute(sa.update(states).where(states.c.epc == pack).values(location="https://id.gs1.org/414/9521000000999"))
     return f"trace_state {pack}", "location is 'https://id.gs1.org/414/9521000000999', the log gives"
 
 
-def cut_a_lot_from_its_product(conn: Connection) -> tuple[str, str]:
+def cut_a_lot_from_its_product(conn: Connection, _scenario: Node) -> tuple[str, str]:
     source, target = key_of(TOMATO_LOT), key_of(SAUCE_LOT)
     start = conn.execute(sa.select(edges.c.start_index).where(
         edges.c.source == source, edges.c.target == target, edges.c.kind == "transformation")).scalar_one()
@@ -86,7 +89,7 @@ def cut_a_lot_from_its_product(conn: Connection) -> tuple[str, str]:
             "missing: the log gives this row but the index lacks it")
 
 
-def forge_an_input(conn: Connection) -> tuple[str, str]:
+def forge_an_input(conn: Connection, _scenario: Node) -> tuple[str, str]:
     source, target = key_of(DRUG_LOT), key_of(SAUCE_LOT)
     conn.execute(sa.insert(edges).values(source=source, kind="transformation", target=target, start_index=0,
                                          start_time=datetime(2026, 3, 1, 8, 0, tzinfo=UTC)))
@@ -94,7 +97,7 @@ def forge_an_input(conn: Connection) -> tuple[str, str]:
             "not in the projection of the log")
 
 
-def put_a_pack_back_in_its_case(conn: Connection) -> tuple[str, str]:
+def put_a_pack_back_in_its_case(conn: Connection, _scenario: Node) -> tuple[str, str]:
     case, pack = key_of(CASE), key_of(PACKS[0])
     start = conn.execute(sa.select(edges.c.start_index).where(
         edges.c.source == case, edges.c.target == pack, edges.c.end_index.is_not(None))).scalar_one()
@@ -103,26 +106,22 @@ def put_a_pack_back_in_its_case(conn: Connection) -> tuple[str, str]:
             "end_index is None, the log gives")
 
 
-def relabel_an_event(node) -> Callable[[Connection], tuple[str, str]]:  # noqa: F811
-    def edit(conn: Connection) -> tuple[str, str]:
-        index = node.indices["pallet shipped"]
-        hash_id = conn.execute(sa.select(events.c.hash_id).where(events.c.record_index == index)).scalar_one()
-        conn.execute(sa.update(events).where(events.c.record_index == index).values(biz_step="destroying"))
-        return f"epcis_event {hash_id}", "biz_step is 'destroying', the log gives"
-    return edit
+def relabel_an_event(conn: Connection, scenario: Node) -> tuple[str, str]:
+    index = scenario.indices["pallet shipped"]
+    hash_id = conn.execute(sa.select(events.c.hash_id).where(events.c.record_index == index)).scalar_one()
+    conn.execute(sa.update(events).where(events.c.record_index == index).values(biz_step="destroying"))
+    return f"epcis_event {hash_id}", "biz_step is 'destroying', the log gives"
 
 
-def hide_an_event_from_queries(node) -> Callable[[Connection], tuple[str, str]]:  # noqa: F811
-    def edit(conn: Connection) -> tuple[str, str]:
-        index = node.indices["packs commissioned"]
-        pack = key_of(PACKS[1])
-        role = conn.execute(sa.select(epcs.c.role).where(epcs.c.record_index == index, epcs.c.epc == pack)).scalar_one()
-        conn.execute(sa.delete(epcs).where(epcs.c.record_index == index, epcs.c.epc == pack))
-        return f"epcis_event_epc (record_index={index}, epc={pack}, role={role})", "missing"
-    return edit
+def hide_an_event_from_queries(conn: Connection, scenario: Node) -> tuple[str, str]:
+    index = scenario.indices["packs commissioned"]
+    pack = key_of(PACKS[1])
+    role = conn.execute(sa.select(epcs.c.role).where(epcs.c.record_index == index, epcs.c.epc == pack)).scalar_one()
+    conn.execute(sa.delete(epcs).where(epcs.c.record_index == index, epcs.c.epc == pack))
+    return f"epcis_event_epc (record_index={index}, epc={pack}, role={role})", "missing"
 
 
-def shift_a_transformation_part(conn: Connection) -> tuple[str, str]:
+def shift_a_transformation_part(conn: Connection, _scenario: Node) -> tuple[str, str]:
     transformation, role, epc = conn.execute(
         sa.select(parts.c.transformation, parts.c.role, parts.c.epc).order_by(parts.c.transformation, parts.c.role, parts.c.epc).limit(1)
     ).one()
@@ -131,20 +130,20 @@ def shift_a_transformation_part(conn: Connection) -> tuple[str, str]:
     return f"trace_transformation_part (transformation={transformation}, role={role}, epc={epc})", "record_index is"
 
 
-EDITS: dict[str, Callable] = {
-    "a pack's current location": lambda node: move_a_pack,
-    "a lot cut from the product made of it (a recall would stop there)": lambda node: cut_a_lot_from_its_product,
-    "a forged input of a product": lambda node: forge_an_input,
-    "an unpacked pack put back in its case": lambda node: put_a_pack_back_in_its_case,
+EDITS: dict[str, Edit] = {
+    "a pack's current location": move_a_pack,
+    "a lot cut from the product made of it (a recall would stop there)": cut_a_lot_from_its_product,
+    "a forged input of a product": forge_an_input,
+    "an unpacked pack put back in its case": put_a_pack_back_in_its_case,
     "an event's bizStep in the query index": relabel_an_event,
     "an event hidden from identifier queries": hide_an_event_from_queries,
-    "a transformation part's event": lambda node: shift_a_transformation_part,
+    "a transformation part's event": shift_a_transformation_part,
 }
 
 
 @pytest.mark.parametrize("case", list(EDITS))
 def test_audit_names_an_edited_projection_row(node, case: str) -> None:  # noqa: F811
-    with tampered(node.ledger.engine, EDITS[case](node)) as (subject, problem):
+    with tampered(node.ledger.engine, lambda conn: EDITS[case](conn, node)) as (subject, problem):
         report = audit(node.ledger.engine)
     named = {d.subject: d.problem for d in report.discrepancies}
     assert subject in named, f"expected {subject}, audit named {sorted(named)}"
