@@ -489,7 +489,7 @@ def _verify(ledger: Any, story: Story) -> str:
 
 
 def _audit(ledger: Any, engine: sa.Engine) -> str:
-    report = audit_index(engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+    report = audit_index(ledger, engine=engine)
     if not report.ok:
         return "FAILED: " + "; ".join(str(d) for d in report.discrepancies)
     return (f"{report.records} records, {report.checkpoints_on_chain} checkpoint(s), "
@@ -516,7 +516,7 @@ def _tamper_and_audit(ledger: Any, data_dir: Path) -> str:
             moved = conn.execute(sa.text("SELECT epc FROM trace_state WHERE location IS NOT NULL ORDER BY epc LIMIT 1")).scalar_one()
             conn.execute(sa.text("UPDATE trace_state SET location = :l WHERE epc = :e"),
                          {"l": "https://id.gs1.org/414/9521000000999", "e": moved})
-        report = audit_index(engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+        report = audit_index(ledger, engine=engine)
     finally:
         engine.dispose()
     named = {d.subject for d in report.discrepancies}

@@ -20,11 +20,12 @@ import time
 from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from web3.contract import Contract
 
 from ledger.anchor.models import Checkpoint, CheckpointStatus
 from ledger.audit.report import AuditReport, Discrepancy, Progress
+from ledger.audit.rows import snapshot
 from ledger.chain.base import Chain
 from ledger.errors import LogError
 from ledger.log.models import LogLeaf, LogNode
@@ -60,23 +61,36 @@ def _merge_by_index(record_rows: Iterator[tuple], leaf_rows: Iterator[tuple]) ->
             leaf = next(leaf_rows, None)
 
 
-def _ordered(engine: Engine, query: sa.Select) -> Iterator[tuple]:
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
-        yield from result
+def _ordered(conn: Connection, query: sa.Select) -> Iterator[tuple]:
+    yield from conn.execution_options(stream_results=True, yield_per=BATCH).execute(query)
 
 
 def audit_log(engine: Engine, chain: Chain, anchor: Contract, *, progress: Progress | None = None) -> AuditReport:
-    """Audit the index behind ``engine`` against the anchor contract on ``chain``."""
+    """Audit the index behind ``engine`` against the anchor contract on ``chain``.
+
+    The index is read as one snapshot; checkpoints anchored after it was
+    taken may cover records it does not hold, so their count is read first.
+    """
     started = time.perf_counter()
     report = AuditReport()
+    anchored_before = chain.call(anchor.functions.checkpointCount())
+    with snapshot(engine) as conn:
+        rebuilt = _audit_records(conn, report, progress)
+        size = rebuilt.size()
+        _audit_nodes(conn, rebuilt, size, report.discrepancies.append)
+        _audit_checkpoints(conn, chain, anchor, rebuilt, size, report, settled=anchored_before)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _audit_records(conn: Connection, report: AuditReport, progress: Progress | None) -> MerkleLog:
+    """Re-hash every record, compare it with its leaf; returns the tree the records give."""
     found = report.discrepancies.append
     records = Record.__table__
     leaves = LogLeaf.__table__
-
     rebuilt = MerkleLog(MemoryNodeStore())
-    record_rows = _ordered(engine, sa.select(records.c.index, records.c.kind, records.c.body).order_by(records.c.index))
-    leaf_rows = _ordered(engine, sa.select(leaves.c.index, leaves.c.leaf_hash).order_by(leaves.c.index))
+    record_rows = _ordered(conn, sa.select(records.c.index, records.c.kind, records.c.body).order_by(records.c.index))
+    leaf_rows = _ordered(conn, sa.select(leaves.c.index, leaves.c.leaf_hash).order_by(leaves.c.index))
     pending: list[bytes] = []
     expected_index = 0
     for index, record, stored in _merge_by_index(record_rows, leaf_rows):
@@ -108,19 +122,14 @@ def audit_log(engine: Engine, chain: Chain, anchor: Contract, *, progress: Progr
     if progress:
         progress(expected_index)
     report.records = expected_index
-    size = rebuilt.size()
-
-    _audit_nodes(engine, rebuilt, size, found)
-    _audit_checkpoints(engine, chain, anchor, rebuilt, size, report)
-    report.seconds = time.perf_counter() - started
-    return report
+    return rebuilt
 
 
 MISSING_NODES_NAMED = 20
 """Deleted nodes named one by one before the audit only counts the rest."""
 
 
-def _audit_nodes(engine: Engine, rebuilt: MerkleLog, size: int, found: Callable[[Discrepancy], None]) -> None:
+def _audit_nodes(conn: Connection, rebuilt: MerkleLog, size: int, found: Callable[[Discrepancy], None]) -> None:
     nodes = LogNode.__table__
     expected_count = sum(size >> level for level in range(1, size.bit_length()))
     seen = 0
@@ -151,7 +160,7 @@ def _audit_nodes(engine: Engine, rebuilt: MerkleLog, size: int, found: Callable[
         if node is not None and next_expected == node:
             next_expected = next(expected, None)
 
-    for lvl, idx, stored in _ordered(engine, sa.select(nodes.c.level, nodes.c.index, nodes.c.hash).order_by(nodes.c.level, nodes.c.index)):
+    for lvl, idx, stored in _ordered(conn, sa.select(nodes.c.level, nodes.c.index, nodes.c.hash).order_by(nodes.c.level, nodes.c.index)):
         seen += 1
         missing_until((lvl, idx))
         batch.append((lvl, idx, bytes(stored)))
@@ -163,7 +172,14 @@ def _audit_nodes(engine: Engine, rebuilt: MerkleLog, size: int, found: Callable[
         found(Discrepancy("log nodes", f"{expected_count - seen} of {expected_count} interior nodes are missing (deleted rows); the first {named} are named above"))
 
 
-def _audit_checkpoints(engine: Engine, chain: Chain, anchor: Contract, rebuilt: MerkleLog, size: int, report: AuditReport) -> None:
+def _audit_checkpoints(
+    conn: Connection, chain: Chain, anchor: Contract, rebuilt: MerkleLog, size: int, report: AuditReport, *, settled: int
+) -> None:
+    """Compare the chain's checkpoints with the rebuilt tree, and the index's checkpoint rows with the chain.
+
+    Checkpoints from sequence ``settled`` on were anchored after the snapshot
+    was taken: one larger than the snapshot is not a sign of deleted records.
+    """
     found = report.discrepancies.append
     count = chain.call(anchor.functions.checkpointCount())
     report.checkpoints_on_chain = count
@@ -175,7 +191,8 @@ def _audit_checkpoints(engine: Engine, chain: Chain, anchor: Contract, rebuilt: 
         on_chain[cp_size] = cp_root
         subject = f"checkpoint {cp_size}"
         if cp_size > size:
-            found(Discrepancy(subject, f"anchored on chain, but the index holds only {size} records (records deleted)"))
+            if sequence < settled:
+                found(Discrepancy(subject, f"anchored on chain, but the index holds only {size} records (records deleted)"))
             continue
         rebuilt_root = rebuilt.root(cp_size)
         if rebuilt_root != cp_root:
@@ -189,8 +206,7 @@ def _audit_checkpoints(engine: Engine, chain: Chain, anchor: Contract, rebuilt: 
         report.anchored_size = cp_size
 
     cp_table = Checkpoint.__table__
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(cp_table.c.tree_size, cp_table.c.root_hash, cp_table.c.status).order_by(cp_table.c.tree_size)).all()
+    rows = conn.execute(sa.select(cp_table.c.tree_size, cp_table.c.root_hash, cp_table.c.status).order_by(cp_table.c.tree_size)).all()
     for tree_size, root_hash, status in rows:
         subject = f"checkpoint {tree_size}"
         if status != CheckpointStatus.ANCHORED:

@@ -29,6 +29,10 @@ class AuditReport:
     projection_rows: int = 0
     """Rows of the projected tables compared with their rebuild from the log."""
     projection_seconds: float = 0.0
+    mirrors_audited: bool = False
+    mirror_rows: int = 0
+    """Rows of the contract mirrors compared with their rebuild from the chain's events."""
+    mirror_seconds: float = 0.0
     discrepancies: list[Discrepancy] = field(default_factory=list)
 
     @property

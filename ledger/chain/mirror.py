@@ -148,13 +148,15 @@ class EventMirror:
             conn = conn.execution_options(**{SQLITE_IMMEDIATE: True})
         return conn
 
-    def sync(self) -> SyncReport:
-        """Bring the mirror to the chain's head; returns what was read."""
+    def sync(self, *, until: int | None = None) -> SyncReport:
+        """Bring the mirror to the chain's head (or to block ``until``, if lower); returns what was read."""
         address = self.contract.address
         with self._begin() as conn, conn.begin():
             if self.engine.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.lock_id})
             head = self.chain._guard(lambda: self.chain.w3.eth.get_block("latest"))
+            if until is not None and until < head["number"]:
+                head = self.chain._guard(lambda: self.chain.w3.eth.get_block(until))
             cursor = conn.execute(sa.select(_cursor.c.block_number, _cursor.c.block_hash)
                                   .where(_cursor.c.contract == address)).first()
             rewound_to = None

@@ -114,8 +114,8 @@ class RegistryIndexer:
             row = session.get(ChainCursor, self.cursor_name)
             return None if row is None else (row.block_number, row.block_hash)
 
-    def sync(self) -> int:
-        """Catch up with the chain's head; return how many events were applied."""
+    def sync(self, *, until: int | None = None) -> int:
+        """Catch up with the chain's head (or block ``until``, if lower); return how many events were applied."""
         applied = 0
         unstable = 0
         while True:
@@ -127,6 +127,8 @@ class RegistryIndexer:
                 unstable += 1
                 continue
             head = self._node(lambda: self.chain.w3.eth.block_number) - self.confirmations
+            if until is not None:
+                head = min(head, until)
             first = self.start_block if cursor is None else cursor.block_number + 1
             if first > head:
                 return applied

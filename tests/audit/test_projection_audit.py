@@ -17,6 +17,7 @@ from ledger.audit import AuditReport, audit_projections
 from ledger.audit.projections import PROJECTED_TABLES
 from ledger.capture.models import EpcisEvent, EpcisEventEpc
 from ledger.epcis.build import gtin, lot, transformation_event
+from ledger.index.db import SQLITE_IMMEDIATE
 from ledger.trace.models import TraceEdge, TraceState, TraceTransformationPart
 from tests.trace.conftest import database_url, node  # noqa: F401 (fixtures)
 from tests.trace.scenario import CASE, DRUG_LOT, PACKS, SAUCE_LOT, TOMATO_LOT, Node, key_of, node_capture
@@ -48,17 +49,23 @@ def audit(engine: Engine) -> AuditReport:
     return report
 
 
+def immediate(engine: Engine) -> Connection:
+    """A connection whose SQLite transactions take the write lock up front: the served node's
+    background threads write too, and a read-then-write transaction would fail on their commits."""
+    return engine.connect().execution_options(**{SQLITE_IMMEDIATE: True})
+
+
 @contextmanager
 def tampered(engine: Engine, edit: Callable[[Connection], tuple[str, str]]) -> Iterator[tuple[str, str]]:
     """Apply ``edit`` (which returns the subject and problem audit must name); put every projected table back afterwards."""
     with engine.connect() as conn:
         saved = {table: [row._asdict() for row in conn.execute(sa.select(table))] for table in PROJECTED_TABLES}
     try:
-        with engine.begin() as conn:
+        with immediate(engine) as conn, conn.begin():
             expected = edit(conn)
         yield expected
     finally:
-        with engine.begin() as conn:
+        with immediate(engine) as conn, conn.begin():
             for table in reversed(PROJECTED_TABLES):  # identifier rows reference their event
                 conn.execute(sa.delete(table))
             for table in PROJECTED_TABLES:
@@ -94,7 +101,7 @@ def forge_an_input(conn: Connection, _scenario: Node) -> tuple[str, str]:
     conn.execute(sa.insert(edges).values(source=source, kind="transformation", target=target, start_index=0,
                                          start_time=datetime(2026, 3, 1, 8, 0, tzinfo=UTC)))
     return (f"trace_edge (source={source}, kind=transformation, target={target}, start_index=0)",
-            "not in the projection of the log")
+            "the log gives no such row")
 
 
 def put_a_pack_back_in_its_case(conn: Connection, _scenario: Node) -> tuple[str, str]:
@@ -154,12 +161,12 @@ def test_audit_names_an_edited_projection_row(node, case: str) -> None:  # noqa:
 
 def test_a_mass_edit_names_the_first_rows_and_counts_the_rest(node, monkeypatch) -> None:  # noqa: F811
     named = 3
-    monkeypatch.setattr("ledger.audit.projections.NAMED_PER_TABLE", named)
+    monkeypatch.setattr("ledger.audit.rows.NAMED_PER_TABLE", named)
 
     def everyone_moved(conn: Connection) -> tuple[str, str]:
         changed = conn.execute(sa.update(states).values(participant_id="0x" + "ee" * 32)).rowcount
         assert changed > named
-        return "trace_state", f"{changed - named} more rows differ from the projection of the log; the first {named} are named above"
+        return "trace_state", f"{changed - named} more rows differ from what the log gives; the first {named} are named above"
 
     with tampered(node.ledger.engine, everyone_moved) as (subject, problem):
         report = audit(node.ledger.engine)

@@ -81,6 +81,32 @@ def test_audit_catches_an_edit_of_a_derived_table_unless_told_log_only(demo_dir,
     assert "not checked (--log-only)" in log_only.stdout and "trace_state" not in log_only.stdout
 
 
+def test_audit_rebuilds_the_contract_mirrors_from_the_chain_and_names_each_edit(demo_dir, tmp_path: Path) -> None:
+    """Edits that would let capture accept a revoked key or a dishonest trader's claim, or hide a recall."""
+    data_dir, env = demo_dir
+    copy = tmp_path / "node"
+    shutil.copytree(data_dir, copy)
+    with sqlite3.connect(copy / "index.sqlite") as conn:
+        participant, roles = conn.execute("SELECT id, roles FROM participant ORDER BY id LIMIT 1").fetchone()
+        conn.execute("UPDATE participant SET roles = ? WHERE id = ?", (roles | 0x3FF, participant))
+        recalled = conn.execute("SELECT key FROM product_status WHERE recalled ORDER BY key LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE product_status SET recalled = 0 WHERE key = ?", (recalled,))
+        block, log_index, level = conn.execute(
+            "SELECT block_number, log_index, level FROM whitelist_event WHERE level IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
+        conn.execute("UPDATE whitelist_event SET level = ? WHERE block_number = ? AND log_index = ?", (3 - level, block, log_index))
+        registry_block, registry_log = conn.execute("SELECT block_number, log_index FROM registry_event ORDER BY id DESC LIMIT 1").fetchone()
+        conn.execute("DELETE FROM registry_event WHERE block_number = ? AND log_index = ?", (registry_block, registry_log))
+    result = run_cli("audit", "--data-dir", str(copy), env={**env, "COLUMNS": "400"})
+    assert result.returncode == 1
+    named = {line.removeprefix("✗ ").split(": ", 1)[0]: line for line in result.stdout.splitlines() if line.startswith("✗ ")}
+    assert f"roles is {roles | 0x3FF}, the chain gives {roles}" in named[f"participant {participant}"]
+    assert "recalled is False, the chain gives True" in named[f"product_status {recalled}"]
+    [whitelist] = [line for subject, line in named.items() if subject.startswith("whitelist_event (")]
+    assert f"block_number={block}, log_index={log_index}" in whitelist and f"level is {3 - level}, the chain gives {level}" in whitelist
+    assert "missing: the chain gives this row" in named[f"registry_event (block_number={registry_block}, log_index={registry_log})"]
+    assert len(named) == 4, named
+
+
 def test_audit_catches_an_edit_of_the_live_index(demo_dir) -> None:
     data_dir, env = demo_dir
     with sqlite3.connect(data_dir / "index.sqlite") as conn:

@@ -174,7 +174,7 @@ def test_two_replicas_capture_concurrently_one_anchors_and_the_log_audits_clean(
             process.wait(timeout=60)
 
     with open_ledger(settings) as ledger:
-        report = audit_index(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+        report = audit_index(ledger)
     assert report.ok, report.discrepancies
     assert report.records == records and report.anchored_size == records
 

@@ -110,7 +110,7 @@ def test_acknowledged_captures_survive_sigkill(tmp_path: Path) -> None:
 
     with open_ledger(site.settings) as ledger:
         counts = stored_event_counts(ledger.engine)
-        report = audit_index(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+        report = audit_index(ledger)
         checkpoints = checkpoint_trail(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
     found = sum(1 for hash_id in book.acknowledged if counts[hash_id] >= 1)
     duplicated = sum(1 for n in counts.values() if n > 1)

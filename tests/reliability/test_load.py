@@ -136,7 +136,7 @@ def test_sixty_seconds_of_mixed_traffic_without_an_error(tmp_path: Path, anvil, 
 
     with open_ledger(site.settings) as ledger:
         counts = stored_event_counts(ledger.engine)
-        report = audit_index(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+        report = audit_index(ledger)
         checkpoints = checkpoint_trail(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
     capture_route = Route(latencies=book.latencies, errors=book.errors)
     routes = {"POST /capture": capture_route, "GET /01/.../21/... (trace, JSON)": trace,

@@ -7,9 +7,10 @@ checkpoints. The edits go straight to the SQLite file, as someone with the
 database in hand would make them (foreign keys not enforced): an event's
 field, a capture's signature, a leaf, a node, a checkpoint row; deleted
 records, leaves and nodes; inserted records, leaves, nodes and checkpoint
-rows; reordered records and leaves; and the tables derived from the log (an
+rows; reordered records and leaves; the tables derived from the log (an
 event's query-index row, an identifier row, a current state, a provenance
-edge). The audit runs in-process against the embedded chain.
+edge); and the participants mirror (a participant's roles or status, a key,
+a registry event). The audit runs in-process against the embedded chain.
 
 That the scanner refuses a tampered API answer is tested with the scanner
 (tests/scanner). The seed is printed; TRACELEDGER_TAMPER_SEED replays a run.
@@ -81,7 +82,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
                 signature=signed.headers["TL-Signature"]))
             if number % 3 == 2 and number < DOCUMENTS - 3:
                 anchorer.anchor_once(force=True)
-        report = audit_index(ledger.engine, ledger.chain, ledger.contract("CheckpointAnchor"))
+        report = audit_index(ledger)
         assert report.ok and report.checkpoints_on_chain == 3, "the untouched index must audit clean"
     database = tmp / "pristine.sqlite"
     with sqlite3.connect(site.settings.data_dir / "index.sqlite") as source, sqlite3.connect(database) as copy:
@@ -276,6 +277,28 @@ def insert_provenance_edge(db: sqlite3.Connection, rng: random.Random) -> set[st
     return {f"trace_edge (source={source}, kind=transformation, target={target}, start_index={start})"}
 
 
+def edit_participant(db: sqlite3.Connection, rng: random.Random) -> set[str]:
+    participant, roles = _pick(db, "SELECT id, roles FROM participant", rng)
+    if rng.random() < 0.5:
+        db.execute("UPDATE participant SET roles = ? WHERE id = ?", (roles ^ (1 << rng.randrange(10)), participant))
+    else:
+        db.execute("UPDATE participant SET status = 'suspended' WHERE id = ?", (participant,))
+    return {f"participant {participant}"}
+
+
+def delete_participant_key(db: sqlite3.Connection, rng: random.Random) -> set[str]:
+    address, _ = _pick(db, "SELECT address, participant_id FROM participant_key", rng)
+    db.execute("DELETE FROM participant_key WHERE address = ?", (address,))
+    return {f"participant_key {address}"}
+
+
+def edit_registry_event(db: sqlite3.Connection, rng: random.Random) -> set[str]:
+    block, log_index = _pick(db, "SELECT block_number, log_index FROM registry_event", rng)
+    db.execute("UPDATE registry_event SET tx_hash = ? WHERE block_number = ? AND log_index = ?",
+               ("0x" + rng.randbytes(32).hex(), block, log_index))
+    return {f"registry_event (block_number={block}, log_index={log_index})"}
+
+
 TAMPERS: dict[str, Tamper] = {
     "edit an event field": edit_event_field,
     "edit a capture signature": edit_signature,
@@ -296,6 +319,9 @@ TAMPERS: dict[str, Tamper] = {
     "delete an identifier row": delete_identifier_row,
     "edit a current state": edit_current_state,
     "insert a provenance edge": insert_provenance_edge,
+    "edit a participant's roles or status": edit_participant,
+    "delete a participant key": delete_participant_key,
+    "edit a registry event": edit_registry_event,
 }
 
 
@@ -310,7 +336,6 @@ def test_audit_names_every_one_of_200_random_edits(pristine: Pristine, tmp_path:
     caught: Counter[str] = Counter()
     started = time.perf_counter()
     with open_ledger(pristine.settings, with_index=False) as ledger:  # type: ignore[arg-type]
-        anchor = ledger.contract("CheckpointAnchor")
         for number, kind in enumerate(plan):
             shutil.copyfile(pristine.database, work)
             with sqlite3.connect(work) as db:  # commits on leaving
@@ -318,7 +343,7 @@ def test_audit_names_every_one_of_200_random_edits(pristine: Pristine, tmp_path:
             db.close()
             engine = create_index_engine(f"sqlite:///{work}")
             try:
-                report = audit_index(engine, ledger.chain, anchor)
+                report = audit_index(ledger, engine=engine)
             finally:
                 engine.dispose()
             named = {d.subject for d in report.discrepancies}
