@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.audit import audit_index
+from ledger.audit import AuditReport, audit_index
 from ledger.client import LedgerClient, epcis_document
 from ledger.epcis.build import item, object_event
 from ledger.runtime import open_ledger
@@ -116,6 +116,15 @@ def test_sixty_seconds_of_mixed_traffic_without_an_error(tmp_path: Path, anvil, 
                    for n in range(TRACE_CLIENTS)]
         readers += [threading.Thread(target=read_client, args=(server.url, check, deadline, check_path, 100 + n))
                     for n in range(WHITELIST_CLIENTS)]
+        live_audits: list[AuditReport] = []
+
+        def audit_while_serving() -> None:
+            """Audits beside the live server: each must see one consistent index, whatever is captured meanwhile."""
+            with open_ledger(site.settings) as auditor:
+                while time.monotonic() < deadline:
+                    live_audits.append(audit_index(auditor))
+
+        readers.append(threading.Thread(target=audit_while_serving))
         load.start()
         for thread in readers:
             thread.start()
@@ -145,11 +154,15 @@ def test_sixty_seconds_of_mixed_traffic_without_an_error(tmp_path: Path, anvil, 
                                   "database": "PostgreSQL", "chain": "anvil"}
     for name, route in routes.items():
         figures[name] = route.figures(elapsed) | {"errors": len(route.errors)}
-    figures |= {"events_captured": len(book.acknowledged), "records": report.records, "checkpoints": len(checkpoints)}
+    figures |= {"events_captured": len(book.acknowledged), "records": report.records, "checkpoints": len(checkpoints),
+                "audits_while_serving": len(live_audits),
+                "audit_discrepancies_while_serving": sum(len(a.discrepancies) for a in live_audits)}
     record_figures("load", figures)
     for name, route in routes.items():
         assert not route.errors, f"{name}: {len(route.errors)} errors, e.g. {route.errors[:3]}"
     assert book.resent == 0 and book.not_fresh == 0
     assert all(counts[hash_id] == 1 for hash_id in book.acknowledged)
     assert report.ok, [str(d) for d in report.discrepancies]
+    assert len(live_audits) >= 2 and live_audits[-1].records > live_audits[0].records
+    assert all(a.ok for a in live_audits), [str(d) for a in live_audits for d in a.discrepancies][:5]
     assert checkpoints[-1] == report.records == expected_records
