@@ -47,6 +47,14 @@ from ledger.trace.indexing import rebuild_provenance
 console = Console()
 
 
+def timing_table(title: str, rate: str) -> Table:
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("seconds", justify="right")
+    table.add_column(rate, justify="right")
+    return table
+
+
 def audit_of_the_log(n: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         admin = Account.create()
@@ -76,10 +84,7 @@ def audit_of_the_log(n: int) -> None:
         engine.dispose()
         chain.close()
 
-    table = Table(title=f"audit of {n:,} records on SQLite")
-    table.add_column("measure")
-    table.add_column("seconds", justify="right")
-    table.add_column("records/s", justify="right")
+    table = timing_table(f"audit of {n:,} records on SQLite", "records/s")
     table.add_row("baseline: read rows + hash each record once", f"{floor:.2f}", f"{n / floor:,.0f}")
     table.add_row("log audit (leaves, tree, nodes, checkpoints)", f"{report.seconds:.2f}", f"{report.records_per_second:,.0f}")
     console.print(table)
@@ -105,10 +110,7 @@ def audit_of_the_derived_tables(events: int) -> None:
         assert replayed == stored
         engine.dispose()
 
-    table = Table(title=f"audit of the tables derived from {stored:,} events on SQLite")
-    table.add_column("measure")
-    table.add_column("seconds", justify="right")
-    table.add_column("events/s", justify="right")
+    table = timing_table(f"audit of the tables derived from {stored:,} events on SQLite", "events/s")
     table.add_row("baseline: rebuild_provenance (trace tables, in place)", f"{rebuild:.2f}", f"{stored / rebuild:,.0f}")
     table.add_row(f"audit: replay all five tables, compare {report.projection_rows:,} rows",
                   f"{report.projection_seconds:.2f}", f"{stored / report.projection_seconds:,.0f}")

@@ -64,10 +64,16 @@ def test_exported_evidence_verifies_and_an_altered_one_does_not(demo_dir, tmp_pa
     assert_one_line_error(run_cli("verify", str(bundle), "--data-dir", str(data_dir), env=env), "record was altered")
 
 
-def test_audit_catches_an_edit_of_a_derived_table_unless_told_log_only(demo_dir, tmp_path: Path) -> None:
-    data_dir, env = demo_dir
+def copied(data_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the demo's data dir, to tamper with while the other tests read the original."""
     copy = tmp_path / "node"
     shutil.copytree(data_dir, copy)
+    return copy
+
+
+def test_audit_catches_an_edit_of_a_derived_table_unless_told_log_only(demo_dir, tmp_path: Path) -> None:
+    data_dir, env = demo_dir
+    copy = copied(data_dir, tmp_path)
     with sqlite3.connect(copy / "index.sqlite") as conn:
         epc, location = conn.execute("SELECT epc, location FROM trace_state WHERE location IS NOT NULL ORDER BY epc").fetchone()
         conn.execute("UPDATE trace_state SET location = 'https://id.gs1.org/414/9521000000999' WHERE epc = ?", (epc,))
@@ -84,8 +90,7 @@ def test_audit_catches_an_edit_of_a_derived_table_unless_told_log_only(demo_dir,
 def test_audit_rebuilds_the_contract_mirrors_from_the_chain_and_names_each_edit(demo_dir, tmp_path: Path) -> None:
     """Edits that would let capture accept a revoked key or a dishonest trader's claim, or hide a recall."""
     data_dir, env = demo_dir
-    copy = tmp_path / "node"
-    shutil.copytree(data_dir, copy)
+    copy = copied(data_dir, tmp_path)
     with sqlite3.connect(copy / "index.sqlite") as conn:
         participant, roles = conn.execute("SELECT id, roles FROM participant ORDER BY id LIMIT 1").fetchone()
         conn.execute("UPDATE participant SET roles = ? WHERE id = ?", (roles | 0x3FF, participant))
