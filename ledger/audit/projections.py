@@ -49,6 +49,7 @@ PROJECTED_TABLES: tuple[sa.Table, ...] = (
 REPLAY_BATCH = 2_000
 """Events replayed per provenance batch (capture's documents are of this order)."""
 
+
 def audit_projections(engine: Engine, report: AuditReport, *, progress: Progress | None = None) -> None:
     """Rebuild the projections from the records of ``engine`` and add every difference to ``report``."""
     started = time.perf_counter()

@@ -37,6 +37,7 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
         with conn.begin():
             yield conn
 
+
 def _ordered(connection: Connection, table: sa.Table, key: Sequence[sa.Column], rest: Sequence[sa.Column],
              where: sa.ColumnElement[bool] | None) -> Iterator[tuple]:
     """Rows of ``table`` (key columns first) in byte order of ``key``, whatever the database's collation."""
