@@ -57,7 +57,9 @@ class MirrorSpec:
 
 def _contract_cursor_of(contract_name: str) -> Callable[[Connection, Any], tuple[int, str] | None]:
     def read(conn: Connection, ledger: Any) -> tuple[int, str] | None:
-        address = ledger.manifest.contracts[contract_name]
+        address = ledger.manifest.contracts.get(contract_name)
+        if address is None:  # a data dir from before this contract existed mirrors nothing of it
+            return None
         row = conn.execute(sa.select(_contract_cursor.c.block_number, _contract_cursor.c.block_hash)
                            .where(_contract_cursor.c.contract == address)).first()
         return None if row is None else (row[0], row[1])
