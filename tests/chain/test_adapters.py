@@ -84,3 +84,26 @@ def test_zero_gas_legacy_transactions_from_an_unfunded_key() -> None:
         assert chain.w3.eth.get_balance(sender.address) == 0
     finally:
         node.stop()
+
+
+@pytest.fixture
+def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.anvil
+def test_the_environment_proxy_applies_to_the_node_and_no_proxy_exempts_it(anvil, no_proxy_settings) -> None:
+    no_proxy_settings.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(ChainError, match="127.0.0.1"):
+        RpcChain(anvil.url, request_timeout=2)
+    no_proxy_settings.setenv("NO_PROXY", "127.0.0.1")
+    assert RpcChain(anvil.url, request_timeout=2).chain_id == 31337
+
+
+@pytest.mark.anvil
+def test_the_environment_is_read_when_the_chain_is_opened_not_at_every_call(anvil, no_proxy_settings) -> None:
+    chain = RpcChain(anvil.url, request_timeout=2)
+    no_proxy_settings.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    assert chain.w3.eth.block_number >= 0, "a proxy set after opening is not used"
