@@ -99,13 +99,14 @@ class BundleVerdict:
         )
 
 
-def _hex32(value: Any, field: str) -> bytes:
+def hex32(value: Any, field: str, *, error: type[LedgerError] = BundleError) -> bytes:
+    """A 32-byte hash given as hex (``0x`` optional); raises ``error`` naming ``field`` otherwise."""
     try:
         raw = bytes.fromhex(str(value).removeprefix("0x"))
     except ValueError:
-        raise BundleError(f"{field} is not hex") from None
+        raise error(f"{field} is not hex") from None
     if len(raw) != 32:
-        raise BundleError(f"{field} must be 32 bytes, got {len(raw)}")
+        raise error(f"{field} is {len(raw)} bytes, not 32")
     return raw
 
 
@@ -190,12 +191,12 @@ def verify_bundle_with_anchor(bundle: dict[str, Any], chain: Chain, anchor: Cont
         index, kind, body = int(record["index"]), str(record["kind"]), str(record["body"])
         cp = bundle["checkpoint"]
         size = int(cp["treeSize"])
-        proof = [_hex32(h, f"inclusionProof[{i}]") for i, h in enumerate(bundle["inclusionProof"])]
-        claimed_root = _hex32(cp["rootHash"], "checkpoint.rootHash")
+        proof = [hex32(h, f"inclusionProof[{i}]") for i, h in enumerate(bundle["inclusionProof"])]
+        claimed_root = hex32(cp["rootHash"], "checkpoint.rootHash")
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"bundle is missing or mangles a field: {exc}") from None
 
-    claimed_leaf = _hex32(bundle["leafHash"], "leafHash") if "leafHash" in bundle else None
+    claimed_leaf = hex32(bundle["leafHash"], "leafHash") if "leafHash" in bundle else None
     prove_record_included(
         kind=kind, body=body, index=index, size=size, proof=proof, root=claimed_root, claimed_leaf=claimed_leaf
     )

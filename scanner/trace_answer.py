@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ledger.bundle import hex32 as parse_hex32
 from ledger.epcis.vocab import normalize
 from ledger.errors import LedgerError
 
@@ -58,13 +59,7 @@ def required_field(mapping: Any, name: str, kind: type | tuple[type, ...], where
 
 def hex32(value: Any, where: str) -> bytes:
     """A 32-byte hash given as hex (``0x`` optional); raises MalformedAnswer naming ``where``."""
-    try:
-        raw = bytes.fromhex(str(value).removeprefix("0x"))
-    except ValueError:
-        raise MalformedAnswer(f"{where} is not hex") from None
-    if len(raw) != 32:
-        raise MalformedAnswer(f"{where} is {len(raw)} bytes, not 32")
-    return raw
+    return parse_hex32(value, where, error=MalformedAnswer)
 
 
 def instant(text: Any) -> datetime | None:

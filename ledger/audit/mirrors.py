@@ -27,7 +27,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
-from web3.exceptions import BlockNotFound
 
 from ledger.audit.report import AuditReport, Discrepancy
 from ledger.audit.rows import compare_table, snapshot
@@ -98,7 +97,7 @@ def audit_mirrors(ledger: Any, report: AuditReport) -> None:
             with snapshot(ledger.engine) as source:
                 for spec in MIRRORS:
                     cursor = spec.cursor(source, ledger)
-                    if cursor is not None and not _on_chain(ledger, *cursor):
+                    if cursor is not None and ledger.chain.block_hash_at(cursor[0]) != cursor[1]:
                         found(Discrepancy(f"{spec.name} mirror", f"its cursor, block {cursor[0]} {cursor[1]}, is not on the "
                                                                  "chain: it follows a branch a reorganisation dropped (the "
                                                                  "next sync rewinds it; audit again then), or was edited"))
@@ -113,11 +112,3 @@ def audit_mirrors(ledger: Any, report: AuditReport) -> None:
             scratch.dispose()
     report.mirrors_audited = True
     report.mirror_seconds = time.perf_counter() - started
-
-
-def _on_chain(ledger: Any, number: int, block_hash: str) -> bool:
-    try:
-        block = ledger.chain._guard(lambda: ledger.chain.w3.eth.get_block(number))
-    except BlockNotFound:
-        return False
-    return "0x" + bytes(block["hash"]).hex() == block_hash

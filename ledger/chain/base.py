@@ -17,7 +17,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import TxReceipt
 
 from ledger.chain.artifacts import load_artifact
@@ -112,6 +112,14 @@ class Chain(ABC):
 
     def code_at(self, address: str) -> bytes:
         return bytes(self._guard(lambda: self.w3.eth.get_code(Web3.to_checksum_address(address))))
+
+    def block_hash_at(self, number: int) -> str | None:
+        """The hash (0x hex) of the chain's block at height ``number``; None if it has none (a reorg to a shorter chain)."""
+        try:
+            block = self._guard(lambda: self.w3.eth.get_block(number))
+        except BlockNotFound:
+            return None
+        return "0x" + bytes(block["hash"]).hex()
 
     # -- transactions ----------------------------------------------------
 

@@ -31,7 +31,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 from web3.contract import Contract
-from web3.exceptions import BlockNotFound
 
 from ledger.chain.base import Chain
 from ledger.errors import LedgerError
@@ -163,7 +162,7 @@ class EventMirror:
             removed: list[sa.Row] = []
             next_block = self.start_block
             if cursor is not None:
-                if cursor.block_number <= head["number"] and self._hash_at(cursor.block_number) == cursor.block_hash:
+                if cursor.block_number <= head["number"] and self.chain.block_hash_at(cursor.block_number) == cursor.block_hash:
                     next_block = cursor.block_number + 1
                 else:
                     rewound_to, removed = self._rewind(conn, address)
@@ -183,13 +182,6 @@ class EventMirror:
                 conn.execute(sa.update(_cursor).where(_cursor.c.contract == address).values(**values))
         return SyncReport(next_block, head["number"], len(rows), rewound_to)
 
-    def _hash_at(self, number: int) -> str | None:
-        try:
-            block = self.chain._guard(lambda: self.chain.w3.eth.get_block(number))
-        except BlockNotFound:  # gone after a reorg to a shorter chain
-            return None
-        return "0x" + bytes(block["hash"]).hex()
-
     def _rewind(self, conn: Connection, address: str) -> tuple[int | None, list[sa.Row]]:
         """Delete events from blocks no longer on the chain: (newest block kept or None, rows deleted)."""
         events = self.table
@@ -198,7 +190,7 @@ class EventMirror:
             .group_by(events.c.block_number, events.c.block_hash).order_by(events.c.block_number.desc())).all()
         keep = None
         for number, block_hash in blocks:
-            if self._hash_at(number) == block_hash:
+            if self.chain.block_hash_at(number) == block_hash:
                 keep = number
                 break
         condition = events.c.contract == address

@@ -168,25 +168,18 @@ class RegistryIndexer:
     def _node(self, operation: Callable[[], Any]) -> Any:
         return self.chain._guard(operation)  # transport failures -> ChainError
 
-    def _hash_at(self, number: int) -> str | None:
-        try:
-            block = self._node(lambda: self.chain.w3.eth.get_block(number))
-        except BlockNotFound:
-            return None
-        return _hex(block["hash"])
-
     def _still_on_chain(self, cursor: _Cursor) -> bool:
-        return self._hash_at(cursor.block_number) == cursor.block_hash
+        return self.chain.block_hash_at(cursor.block_number) == cursor.block_hash
 
     def _read_page(self, first: int, last: int) -> tuple[list[RegistryEvent], str] | None:
         """The registry's events in blocks first..last, and the hash of block
         ``last``; None if the chain changed while reading."""
-        before = self._hash_at(last)
+        before = self.chain.block_hash_at(last)
         if before is None:
             return None
         logs = self._node(lambda: self.chain.w3.eth.get_logs(
             {"address": self.registry.address, "fromBlock": first, "toBlock": last}))
-        if self._hash_at(last) != before:
+        if self.chain.block_hash_at(last) != before:
             return None
         times: dict[str, datetime | None] = {}
         events: list[RegistryEvent] = []
@@ -256,7 +249,7 @@ class RegistryIndexer:
             ).all()
         ancestor: _Cursor | None = None
         for number, block_hash in blocks:
-            if self._hash_at(number) == block_hash:
+            if self.chain.block_hash_at(number) == block_hash:
                 ancestor = _Cursor(number, block_hash)
                 break
         with write_session(self.engine, advisory_lock=REGISTRY_INDEXER_LOCK) as session:
